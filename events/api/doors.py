@@ -1,0 +1,129 @@
+"""What every HTTP door of the collector does before handing events to `events.ingest`.
+
+Reading the body (size, content type, JSON), finding the site and the sender, and turning the
+write path's errors into 4xx answers: shared by The Eye's format, the Logs Store format and
+anything added later, so each door's view stays a few lines.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpRequest
+from django.http.request import RawPostDataException
+
+from events.ingest import Sender
+from events.models import Site
+from the_eye.api_errors import ApiError
+
+JSON_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon without a preflight
+
+
+def read_json_body(request: HttpRequest) -> Any:
+    """Return the decoded JSON body or raise `ApiError` (413, 415 or 400)."""
+    limit = settings.EVENTS_MAX_BODY_BYTES
+    declared = request.META.get("CONTENT_LENGTH") or "0"
+    if declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    content_type = (request.content_type or "").lower()
+    if content_type not in JSON_TYPES:
+        raise ApiError(
+            status_code=415,
+            code="unsupported_media_type",
+            detail="Send the events as JSON.",
+            errors=[{"field": "Content-Type", "rule": "must be application/json (or text/plain holding JSON)"}],
+        )
+    try:
+        body = request.body
+    except RawPostDataException:  # the body was already read as a stream
+        raise ApiError(status_code=400, code="unreadable_body", detail="The body could not be read.") from None
+    if len(body) > limit:
+        raise _too_large(limit)
+    if not body.strip():
+        raise ApiError(
+            status_code=400, code="empty_body", detail="The body is empty.",
+            errors=[{"field": "body", "rule": "must be a JSON object or array"}],
+        )
+    try:
+        return json.loads(body)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise ApiError(
+            status_code=400,
+            code="malformed_json",
+            detail=f"The body is not valid JSON: {error}",
+            errors=[{"field": "body", "rule": "must be valid JSON"}],
+        ) from None
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(
+        status_code=413,
+        code="body_too_large",
+        detail=f"The body is larger than {limit} bytes; send fewer events per request.",
+        errors=[{"field": "body", "rule": f"must be at most {limit} bytes"}],
+        extra={"limit": limit},
+    )
+
+
+def server_key(request: HttpRequest) -> str:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip()
+    return request.META.get("HTTP_X_SERVER_KEY", "").strip()
+
+
+def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
+    """The site a request is for, and whether the sender proved the site's server key.
+
+    Order: a server key; the `X-Site-Id` header; a `site_id` field of the (first) event; the
+    site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found.
+    """
+    key = server_key(request)
+    if key:
+        site = Site.objects.by_server_key(key)
+        if site is None:
+            raise ApiError(
+                status_code=401, code="bad_server_key", detail="The server key is not valid.",
+                errors=[{"field": "Authorization", "rule": "must hold a current server key of a site"}],
+            )
+        return site, True
+    public_id = request.META.get("HTTP_X_SITE_ID", "").strip()
+    first = payload[0] if isinstance(payload, list) and payload else payload
+    if not public_id and isinstance(first, dict) and isinstance(first.get("site_id"), str):
+        public_id = first["site_id"].strip()
+    if public_id:
+        site = Site.objects.by_public_id(public_id)
+        if site is None:
+            raise ApiError(
+                status_code=400, code="unknown_site", detail=f"No site has the id {public_id!r}.",
+                errors=[{"field": "site_id", "rule": "must be the public id of a site"}],
+            )
+        return site, False
+    site = Site.objects.default()
+    if site is None:
+        raise ApiError(
+            status_code=400, code="no_site", detail="Name the site: no default site is set.",
+            errors=[{"field": "site_id", "rule": "is required (X-Site-Id header or site_id field)"}],
+        )
+    return site, False
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The visitor's address; behind `TRUSTED_PROXY_COUNT` proxies, read from X-Forwarded-For."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def sender_for(request: HttpRequest, *, source: str, trusted: bool) -> Sender:
+    return Sender(
+        ip=client_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
+        source=source,
+        trusted=trusted,
+    )

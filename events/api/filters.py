@@ -1,0 +1,65 @@
+"""Query filters of `GET /api/events/` (django-filter)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time, timedelta
+
+import django_filters
+from django import forms
+from django.db.models import QuerySet
+
+from events.models import Event
+
+
+class MomentField(forms.CharField):
+    """A date (`2024-02-01`) or an ISO 8601 date-time; naive means UTC."""
+
+    def clean(self, value: str | None) -> datetime | date | None:
+        value = super().clean(value)
+        if not value:
+            return None
+        value = value.strip().replace(" ", "+") if "T" in value else value.strip()
+        try:
+            if len(value) == 10:
+                return date.fromisoformat(value)
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise forms.ValidationError(
+                "must be a date (YYYY-MM-DD) or an ISO 8601 date-time", code="invalid"
+            ) from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class MomentFilter(django_filters.Filter):
+    """A bound on `timestamp`. A date-only end bound includes that whole day."""
+
+    field_class = MomentField
+
+    def __init__(self, *, bound: str, **kwargs):
+        super().__init__(field_name="timestamp", **kwargs)
+        self.bound = bound
+
+    def filter(self, qs: QuerySet, value: datetime | date | None) -> QuerySet:
+        if value is None:
+            return qs
+        if isinstance(value, datetime):
+            return qs.filter(timestamp__gte=value) if self.bound == "start" else qs.filter(timestamp__lte=value)
+        midnight = datetime.combine(value, time.min, tzinfo=UTC)
+        if self.bound == "start":
+            return qs.filter(timestamp__gte=midnight)
+        return qs.filter(timestamp__lt=midnight + timedelta(days=1))
+
+
+class EventFilter(django_filters.FilterSet):
+    session_id = django_filters.CharFilter()
+    category = django_filters.CharFilter()
+    name = django_filters.CharFilter()
+    user = django_filters.CharFilter()
+    path = django_filters.CharFilter()
+    site = django_filters.CharFilter(field_name="site__site_id", label="public site id")
+    start_time = MomentFilter(bound="start", label="from (date or date-time, inclusive)")
+    end_time = MomentFilter(bound="end", label="to (date-time inclusive; a date includes that day)")
+
+    class Meta:
+        model = Event
+        fields = ["session_id", "category", "name", "user", "path", "site", "start_time", "end_time"]

@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+from django.core.management.base import BaseCommand, CommandError
+
+from events.models import Site
+from events.validation import Rule, url
+
+
+class Command(BaseCommand):
+    help = "Create a site and print its public site id and its secret server key (shown once)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("name")
+        parser.add_argument("--origin", action="append", default=[], help="an origin browsers send from; repeatable")
+        parser.add_argument("--default", action="store_true", help="count events that name no site for this one")
+
+    def handle(self, *args, name: str, origin: list[str], default: bool, **options) -> None:
+        origins = []
+        for value in origin:
+            try:
+                origins.append(url(value).rstrip("/"))
+            except Rule as rule:
+                raise CommandError(f"--origin {value!r} {rule}") from None
+        if default:
+            Site.objects.filter(is_default=True).update(is_default=False)
+        site = Site.objects.create(name=name, allowed_origins=origins, is_default=default)
+        key = site.rotate_server_key()
+        self.stdout.write(f"site {site.name}\nsite id:    {site.site_id}\nserver key: {key}\n")
+        self.stdout.write("Keep the server key secret; it is stored only as a hash and shown only now.\n")

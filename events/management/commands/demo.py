@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import random
+import secrets
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+
+from events import ingest
+from events.models import Site
+
+DEMO_NAMESPACE = uuid.UUID("5b1f3c1e-8d0a-4d8e-9a51-7e0f2b6c9d11")
+HOST = "spoken-tutorial.org"
+FOSSES = ["BASH", "Python", "LibreOffice-Calc", "Scilab", "Java", "GIMP"]
+LANGUAGES = ["English", "Hindi", "Marathi", "Tamil", "Bengali"]
+TUTORIALS = ["Introduction", "Basic-commands", "Variables", "Loops", "Functions", "Files"]
+PAGES = ["/", "/tutorial-search/", "/news/", "/about-us/", "/contact/", "/statistics/", "/accounts/login/"]
+REFERRERS = ["", "", "", "https://www.google.com/", "https://www.bing.com/", "https://www.youtube.com/",
+             "https://www.facebook.com/", "https://t.co/abc", "https://fossee.in/", "https://nptel.ac.in/"]
+# Addresses the shipped GeoLite2 database places in India (mostly) and elsewhere.
+IPS = ["49.36.0.1", "49.36.10.20", "103.27.8.1", "117.200.1.9", "106.51.2.3", "59.88.4.4",
+       "14.139.5.6", "81.2.69.142", "8.8.8.8", "1.1.1.1", "190.12.3.4", "41.58.1.1"]
+USER_AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
+    "Mozilla/5.0 (X11; Ubuntu; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
+]
+
+
+def admin_password() -> str:
+    """The demo admin's password: $DEMO_ADMIN_PASSWORD, else one made once and kept in var/."""
+    import os
+
+    if os.environ.get("DEMO_ADMIN_PASSWORD"):
+        return os.environ["DEMO_ADMIN_PASSWORD"]
+    path = settings.VAR_DIR / "demo-admin-password"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(12) + "\n")
+    return path.read_text().strip()
+
+
+class Command(BaseCommand):
+    help = "Create (idempotently) the demo site, an admin and realistic events through the ingest path."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--events", type=int, default=2000, help="about how many events to make")
+        parser.add_argument("--days", type=int, default=14, help="spread over this many days up to now")
+        parser.add_argument("--seed", type=int, default=7)
+
+    def handle(self, *args, events: int, days: int, seed: int, **options) -> None:
+        site = self.demo_site()
+        password = admin_password()
+        User = get_user_model()
+        admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@example.org"})
+        admin.is_staff = admin.is_superuser = True
+        admin.set_password(password)
+        admin.save()
+        made, stored = self.make_events(site=site, count=events, days=days, seed=seed)
+        self.stdout.write(f"demo site:  {site.name} (site id {site.site_id})")
+        self.stdout.write(f"admin:      admin / {password}")
+        self.stdout.write(f"events:     {made} generated, {stored} new")
+
+    def demo_site(self) -> Site:
+        site = Site.objects.filter(name="Spoken Tutorial (demo)").first()
+        if site is None:
+            Site.objects.filter(is_default=True).update(is_default=False)
+            site = Site.objects.create(
+                name="Spoken Tutorial (demo)",
+                is_default=True,
+                allowed_origins=["http://localhost:8000", "http://127.0.0.1:8000", f"https://{HOST}"],
+            )
+            site.rotate_server_key()
+        return site
+
+    def make_events(self, *, site: Site, count: int, days: int, seed: int) -> tuple[int, int]:
+        """Sessions of page views, clicks and form submits, each session one batch."""
+        rng = random.Random(seed)
+        now = datetime.now(UTC).replace(microsecond=0)
+        made = stored = 0
+        session_number = 0
+        while made < count:
+            session_number += 1
+            session_id = str(uuid.uuid5(DEMO_NAMESPACE, f"session-{seed}-{session_number}"))
+            start = now - timedelta(seconds=rng.randint(60, days * 86400))
+            referrer = rng.choice(REFERRERS)
+            batch = []
+            moment = start
+            for step in range(min(rng.randint(1, 8), count - made)):
+                if rng.random() < 0.55:
+                    foss, lang, tut = rng.choice(FOSSES), rng.choice(LANGUAGES), rng.choice(TUTORIALS)
+                    page = f"/watch/{foss}/{tut}/{lang}/"
+                else:
+                    page = rng.choice(PAGES)
+                kind = rng.random()
+                if kind < 0.8 or step == 0:
+                    category, name, data = "page_interaction", "page_view", {"host": HOST, "path": page}
+                elif kind < 0.93:
+                    element = rng.choice(["download button", "chat bubble", "next tutorial", "language menu"])
+                    category, name, data = "page_interaction", "cta_click", {"host": HOST, "path": page, "element": element}
+                else:
+                    category, name = "form_interaction", "submit"
+                    data = {"host": HOST, "path": "/contact/", "form": {"topic": rng.choice(["feedback", "workshop"])}}
+                batch.append({
+                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-{step}")),
+                    "session_id": session_id,
+                    "category": category,
+                    "name": name,
+                    "data": data,
+                    "timestamp": moment.isoformat(),
+                    "url": f"https://{HOST}{data['path']}",
+                    "referrer": referrer if step == 0 else f"https://{HOST}/",
+                })
+                moment += timedelta(seconds=rng.randint(10, 400))
+            sender = ingest.Sender(ip=rng.choice(IPS), user_agent=rng.choice(USER_AGENTS), source="demo", trusted=True)
+            accepted = ingest.accept(site=site, payload=batch, sender=sender, direct=True)
+            made += len(batch)
+            stored += accepted.stored.inserted if accepted.stored else 0
+        return made, stored

@@ -1,0 +1,146 @@
+"""`POST /api/events/`: validation at the door, one job per request, JSON errors only."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from events.models import Event, Site
+from events.tests.test_validation import page_view
+
+URL = "/api/events/"
+
+
+def post(client, body, content_type="application/json", **headers):
+    data = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.post(URL, data=data, content_type=content_type, **headers)
+
+
+@pytest.mark.django_db
+def test_a_valid_batch_is_accepted_as_one_job_and_stored_by_the_worker(client, site, queue, run_worker):
+    response = post(client, [page_view(), page_view(name="cta_click", data={"host": "x.org", "path": "/a", "element": "b"})])
+    assert response.status_code == 202
+    body = response.json()
+    assert body["accepted"] == 2 and len(body["ids"]) == 2
+    assert queue.count == 1  # the whole request is ONE job
+    assert Event.objects.count() == 0  # nothing is stored on the request path
+    assert run_worker() == 1
+    stored = Event.objects.order_by("name")
+    assert [str(e.id) for e in stored] == sorted(body["ids"], key=lambda i: [e for e in stored if str(e.id) == i][0].name)
+    assert {e.site_id for e in stored} == {site.pk}
+    assert stored.get(name="cta_click").data["element"] == "b"
+
+
+@pytest.mark.django_db
+def test_the_seed_readme_curl_works_unchanged_with_the_default_site(client, site, queue, run_worker):
+    body = ('{"session_id": "123", "category": "page_interaction", "name": "page_view", "data": '
+            '{"host": "www.consumeraffairs.com", "path": "/"}, "timestamp": "2022-01-01 00:00:00.000000"}')
+    response = post(client, body)
+    assert response.status_code == 202
+    run_worker()
+    event = Event.objects.get()
+    assert (event.session_id, event.host, event.path, event.site) == ("123", "www.consumeraffairs.com", "/", site)
+    assert event.timestamp.isoformat() == "2022-01-01T00:00:00+00:00"
+
+
+@pytest.mark.django_db
+def test_one_bad_event_rejects_the_whole_batch_and_names_it(client, site, queue):
+    response = post(client, [page_view(), page_view(data={"host": "x.org", "path": "nope"}), page_view()])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "field": "data.path", "rule": "must start with /"}]
+    assert queue.count == 0 and Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_resent_batch_is_stored_once(client, site, queue, run_worker):
+    batch = [page_view(id="6f1d2c4e-2a8b-4c55-9d0e-1f2a3b4c5d6e"), page_view(id="7a1d2c4e-2a8b-4c55-9d0e-1f2a3b4c5d6e")]
+    assert post(client, batch).status_code == 202
+    assert post(client, batch).status_code == 202
+    run_worker()
+    assert Event.objects.count() == 2
+    job = queue.finished_job_registry.get_job_ids()
+    results = sorted(queue.fetch_job(j).return_value()["inserted"] for j in job)
+    assert results == [0, 2]
+
+
+@pytest.mark.django_db
+def test_the_site_comes_from_the_header_or_the_site_id_field(client, site, queue, run_worker):
+    other = Site.objects.create(name="Other", allow_custom_events=False)
+    assert post(client, page_view(), HTTP_X_SITE_ID=other.site_id).status_code == 202
+    assert post(client, page_view(site_id=other.site_id)).status_code == 202
+    run_worker()
+    assert Event.objects.filter(site=other).count() == 2
+
+
+@pytest.mark.django_db
+def test_an_unknown_site_or_no_site_at_all_is_a_400(client, db, queue):
+    response = post(client, page_view(), HTTP_X_SITE_ID="nosuchsite")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"field": "site_id", "rule": "must be the public id of a site"}]
+    response = post(client, page_view())
+    assert response.status_code == 400 and response.json()["error"] == "no_site"
+
+
+@pytest.mark.django_db
+def test_events_naming_two_sites_in_one_request_are_refused(client, site, queue):
+    other = Site.objects.create(name="Other")
+    response = post(client, [page_view(site_id=site.site_id), page_view(site_id=other.site_id)])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": 1, "field": "site_id", "rule": "must name the same site as the request"}]
+
+
+@pytest.mark.django_db
+def test_a_wrong_server_key_is_a_401(client, site, queue):
+    response = post(client, page_view(), HTTP_AUTHORIZATION="Bearer tes_wrong")
+    assert response.status_code == 401 and response.json()["error"] == "bad_server_key"
+
+
+@pytest.mark.django_db
+def test_malformed_json_is_a_400_with_a_json_body(client, site, queue):
+    response = post(client, '{"session_id": ')
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed_json"
+
+
+@pytest.mark.django_db
+def test_a_body_that_is_a_bare_value_is_a_400_not_a_500(client, site, queue):
+    for body in ("42", '"text"', "null", "[]", "[1, 2]"):
+        response = post(client, body)
+        assert response.status_code == 400, body
+        assert response["Content-Type"] == "application/json"
+
+
+@pytest.mark.django_db
+def test_wrong_content_type_is_a_415(client, site, queue):
+    response = client.post(URL, data="session_id=1", content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 415
+    assert response.json()["errors"][0]["field"] == "Content-Type"
+
+
+@pytest.mark.django_db
+def test_text_plain_beacons_are_read_as_json(client, site, queue):
+    assert post(client, json.dumps(page_view()), content_type="text/plain;charset=UTF-8").status_code == 202
+
+
+@pytest.mark.django_db
+def test_a_body_over_the_limit_is_a_413(client, site, queue, settings):
+    settings.EVENTS_MAX_BODY_BYTES = 2000
+    response = post(client, [page_view()] * 20)
+    assert response.status_code == 413
+    assert response.json()["limit"] == 2000
+    assert queue.count == 0
+
+
+@pytest.mark.django_db
+def test_too_many_events_in_one_request_is_a_400(client, site, queue, settings):
+    settings.EVENTS_MAX_BATCH = 5
+    response = post(client, [page_view()] * 6)
+    assert response.status_code == 400
+    assert response.json()["errors"] == [{"index": None, "field": "", "rule": "a request may hold at most 5 events"}]
+
+
+@pytest.mark.django_db
+def test_unknown_api_paths_answer_json_404(client):
+    response = client.get("/api/nothing-here/")
+    assert response.status_code == 404 and response.json()["error"] == "not_found"

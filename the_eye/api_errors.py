@@ -1,0 +1,86 @@
+"""One shape for every API error: `{"error": code, "detail": text, "errors": [{field, rule}]}`.
+
+Views raise `ApiError` (or DRF's own exceptions); `exception_handler` renders both the same way,
+and `json_404` / `json_500` keep HTML error pages away from `/api/` clients.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(exceptions.APIException):
+    """An error with a status, a code and an optional list of broken field rules."""
+
+    def __init__(
+        self,
+        *,
+        status_code: int,
+        code: str,
+        detail: str,
+        errors: list[dict[str, Any]] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(detail=detail, code=code)
+        self.status_code = status_code
+        self.body = {"error": code, "detail": detail, "errors": errors or [], **(extra or {})}
+
+
+def _flatten(data: Any, prefix: str = "") -> list[dict[str, Any]]:
+    if isinstance(data, dict):
+        out: list[dict[str, Any]] = []
+        for key, value in data.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            out.extend(_flatten(value, "" if key == "non_field_errors" else name))
+        return out
+    if isinstance(data, list):
+        return [item for value in data for item in _flatten(value, prefix)]
+    return [{"field": prefix, "rule": str(data)}]
+
+
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, ApiError):
+        return Response(exc.body, status=exc.status_code)
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        log.exception("unhandled error in API view", exc_info=exc)
+        return Response(
+            {"error": "server_error", "detail": "The server failed; nothing of the request was stored.", "errors": []},
+            status=status.HTTP_500_INTERNAL_SERVER_ERROR,
+        )
+    if isinstance(exc, exceptions.ValidationError):
+        body = {"error": "invalid", "detail": "The request broke the listed rules.", "errors": _flatten(exc.detail)}
+    else:
+        detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
+        code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
+        body = {"error": code if isinstance(code, str) else "error", "detail": str(detail), "errors": []}
+    response.data = body
+    return response
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/") or request.path.startswith("/health")
+
+
+def json_404(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse({"error": "not_found", "detail": "No such resource.", "errors": []}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def json_500(request: HttpRequest) -> HttpResponse:
+    if _wants_json(request):
+        return JsonResponse(
+            {"error": "server_error", "detail": "The server failed; nothing of the request was stored.", "errors": []},
+            status=500,
+        )
+    return defaults.server_error(request)

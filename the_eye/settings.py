@@ -1,0 +1,176 @@
+"""Settings for The Eye, driven by environment variables.
+
+Every variable is listed with its default and meaning in `.env.example`. The defaults work on a
+fresh machine with nothing but Python: SQLite in `var/`, an embedded Valkey server that
+`manage.py up` starts when `REDIS_URL` is unset, and the GeoLite2 database shipped on PyPI.
+Production swaps each by one variable (`DATABASE_URL`, `REDIS_URL`, `GEOIP_PATH`).
+"""
+
+from pathlib import Path
+
+import environ
+
+from the_eye.lib import embedded_redis
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = BASE_DIR / "var"
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DEBUG = env.bool("DEBUG", default=False)
+# A fixed development key keeps sessions valid across restarts of the demo; production sets its own.
+SECRET_KEY = env.str("SECRET_KEY", default="the-eye-development-key-change-me-in-production-0123456789")
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "corsheaders",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "django_rq",
+    "the_eye",
+    "events",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "the_eye.urls"
+WSGI_APPLICATION = "the_eye.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Storage -------------------------------------------------------------------------------
+VAR_DIR.mkdir(exist_ok=True)
+DATABASES = {
+    "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'the_eye.sqlite3'}"),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # WAL lets the web server read while the worker writes; the busy timeout makes a writer wait
+    # for the other instead of failing at once with "database is locked".
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Queue ---------------------------------------------------------------------------------
+# Unset REDIS_URL means "the embedded Valkey server": `manage.py up` starts it and records its
+# URL in var/, so every process of this checkout (web, worker, commands) finds the same server.
+REDIS_URL = env.str("REDIS_URL", default="") or embedded_redis.recorded_url(VAR_DIR)
+# Time-outs make an unreachable Redis fail fast, so ingest can fall back to storing directly.
+_REDIS_OPTIONS = "socket_connect_timeout=2&socket_timeout=5"
+_QUEUE_URL = REDIS_URL + ("&" if "?" in REDIS_URL else "?") + _REDIS_OPTIONS
+RQ_QUEUES = {
+    "events": {"URL": _QUEUE_URL, "DEFAULT_TIMEOUT": 300},
+    "default": {"URL": _QUEUE_URL, "DEFAULT_TIMEOUT": 300},
+}
+RQ = {"COMMIT_MODE": "auto"}
+
+# --- Events --------------------------------------------------------------------------------
+EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)
+EVENTS_MAX_BODY_BYTES = env.int("EVENTS_MAX_BODY_BYTES", default=1024 * 1024)
+EVENTS_MAX_DATA_BYTES = env.int("EVENTS_MAX_DATA_BYTES", default=16 * 1024)
+EVENTS_BULK_SIZE = env.int("EVENTS_BULK_SIZE", default=1000)
+EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=300)
+EVENTS_JOB_RETRY_INTERVALS = env.list("EVENTS_JOB_RETRY_INTERVALS", cast=int, default=[5, 30, 120, 600, 1800])
+# Django refuses larger bodies before our view sees them; keep its limit above ours so the
+# ingest view can answer 413 with a JSON body itself.
+DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES * 4
+
+# --- HTTP API ------------------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.SessionAuthentication",
+        "rest_framework.authentication.BasicAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "the_eye.api_errors.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "The Eye API",
+    "DESCRIPTION": "Collects visitor and learner events; serves them and their statistics to staff.",
+    "VERSION": "1.0.0",
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+# CORS is answered per site (its allowed origins) by events.cors; no credentials are ever allowed.
+CORS_ALLOW_CREDENTIALS = False
+CORS_URLS_REGEX = r"^/api/(events|logs)/$"
+
+# --- Auth, i18n, static --------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+]
+LOGIN_URL = "/accounts/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "staticfiles"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve straight from the finders when collectstatic has not run (tests, development).
+WHITENOISE_USE_FINDERS = True
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# Number of reverse proxies in front of the site; 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)

@@ -1,0 +1,52 @@
+"""Site-wide pages: the home page and the health check."""
+
+from __future__ import annotations
+
+import django_rq
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from redis.exceptions import RedisError
+from rq import Worker
+
+from events.jobs import QUEUE
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(request, "home.html")
+
+
+def _database_state() -> dict:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        return {"ok": True, "vendor": connection.vendor}
+    except Exception as error:  # any driver error means "down"; report it, don't raise
+        return {"ok": False, "vendor": connection.vendor, "error": str(error)}
+
+
+def _queue_state() -> dict:
+    try:
+        queue = django_rq.get_queue(QUEUE)
+        queue.connection.ping()
+        return {
+            "ok": True,
+            "queue": QUEUE,
+            "depth": queue.count,
+            "failed_jobs": queue.failed_job_registry.count,
+            "workers": Worker.count(queue=queue),
+        }
+    except RedisError as error:
+        return {"ok": False, "queue": QUEUE, "error": str(error)}
+
+
+@never_cache
+def health(request: HttpRequest) -> JsonResponse:
+    """200 when the database and the queue answer, 503 when either is down."""
+    database, queue = _database_state(), _queue_state()
+    healthy = database["ok"] and queue["ok"]
+    return JsonResponse(
+        {"status": "ok" if healthy else "down", "database": database, "queue": queue},
+        status=200 if healthy else 503,
+    )
