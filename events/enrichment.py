@@ -12,7 +12,9 @@ from typing import Any
 
 from events.models import IpPrivacy, Site
 
-COLUMNS_FROM_EVENT = ("session_id", "category", "name", "user", "url", "host", "path", "referrer", "title")
+COLUMNS_FROM_EVENT = (
+    "session_id", "visitor_id", "category", "name", "user", "url", "host", "path", "referrer", "title",
+)
 
 
 def reduce_ip(ip: str | None, privacy: str) -> str | None:
@@ -33,9 +35,10 @@ def enrich(
     *, events: list[dict[str, Any]], site: Site, sender: dict[str, Any], received_at: datetime
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
     """Build one row per event from the event and its sender; never raises on odd input."""
-    ip = reduce_ip(sender.get("ip"), site.ip_privacy)
     rows = []
     for event in events:
+        # Per-event ip / user_agent come only from trusted senders (checked by ingest.accept).
+        ip = reduce_ip(event.get("ip") or sender.get("ip"), site.ip_privacy)
         row: dict[str, Any] = {name: event.get(name) or "" for name in COLUMNS_FROM_EVENT}
         row.update(
             id=event["id"],
@@ -45,7 +48,7 @@ def enrich(
             received_at=received_at,
             data=event.get("data") or {},
             ip=ip,
-            user_agent=sender.get("user_agent") or "",
+            user_agent=event.get("user_agent") or sender.get("user_agent") or "",
         )
         rows.append(row)
     return rows, {}

@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from events import enrichment
 from events.models import Event, Site
-from events.validation import EventValidationError, FieldError, validate_batch
+from events.validation import TRUSTED_ONLY, EventValidationError, FieldError, validate_batch
 
 log = logging.getLogger(__name__)
 
@@ -77,13 +77,20 @@ def accept(*, site: Site, payload: Any, sender: Sender, direct: bool = False) ->
     case nothing was accepted.
     """
     events = validate_batch(payload, allow_custom=site.allow_custom_events)
-    wrong_site = [
+    refused = [
         FieldError(i, "site_id", "must name the same site as the request")
         for i, e in enumerate(events)
         if e.get("site_id") not in (None, site.site_id)
     ]
-    if wrong_site:
-        raise EventValidationError(wrong_site)
+    if not sender.trusted:
+        refused += [
+            FieldError(i, name, "may be set only by a sender holding the site's server key")
+            for i, e in enumerate(events)
+            for name in TRUSTED_ONLY
+            if name in e
+        ]
+    if refused:
+        raise EventValidationError(refused)
     batch = {
         "site": site.pk,
         "received_at": datetime.now(UTC).isoformat(),

@@ -191,6 +191,38 @@ def timestamp(value: Any) -> str:
     return moment.isoformat()
 
 
+_SCREEN = re.compile(r"^\d{1,5}x\d{1,5}$")
+
+
+def screen(value: Any) -> str:
+    if not isinstance(value, str) or not _SCREEN.match(value):
+        raise Rule("must be WIDTHxHEIGHT in CSS pixels, such as 1920x1080")
+    return value
+
+
+def ip_address(value: Any) -> str:
+    try:
+        return str(ipaddress.ip_address(str(value).strip()))
+    except ValueError:
+        raise Rule("must be an IPv4 or IPv6 address") from None
+
+
+def geo(value: Any) -> dict[str, float]:
+    """A position the visitor agreed to share: `{latitude, longitude[, accuracy]}`."""
+    if not isinstance(value, dict):
+        raise Rule("must be an object {latitude, longitude, accuracy}")
+    try:
+        clean = {
+            "latitude": number(minimum=-90, maximum=90)(value.get("latitude")),
+            "longitude": number(minimum=-180, maximum=180)(value.get("longitude")),
+        }
+        if value.get("accuracy") is not None:
+            clean["accuracy"] = number(minimum=0)(value["accuracy"])
+    except Rule as rule:
+        raise Rule(f"latitude and longitude {rule} (latitude within ±90, longitude within ±180)") from None
+    return clean
+
+
 # --- Registries ------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -251,6 +283,16 @@ register_field("user", text(150, allow_empty=True))
 register_field("url", url)
 register_field("referrer", text(4096, allow_empty=True))
 register_field("title", text(512, allow_empty=True))
+# Sent by the JS tracker.
+register_field("visitor_id", text(128))
+register_field("screen", screen)
+register_field("language", text(35, allow_empty=True))
+register_field("geo", geo)
+# Only senders holding the site's server key (the middleware) may state these per event.
+register_field("ip", ip_address)
+register_field("user_agent", text(1024, allow_empty=True))
+
+TRUSTED_ONLY = ("ip", "user_agent")
 
 register_event_type(
     "page_interaction",
@@ -262,6 +304,26 @@ register_event_type(
     "page_interaction",
     "cta_click",
     data={"host": required(host), "path": required(path), "element": required(text(256))},
+    columns=("host", "path"),
+)
+# The JS tracker's own kinds of page event.
+register_event_type(
+    "page_interaction",
+    "exit_link",
+    data={"host": required(host), "path": required(path), "href": required(url)},
+    columns=("host", "path"),
+)
+register_event_type(
+    "page_interaction",
+    "engagement",
+    data={"host": required(host), "path": required(path), "engaged_seconds": required(number(minimum=0, maximum=86400))},
+    columns=("host", "path"),
+)
+# One request a host site served, sent by the Django middleware (events.middleware).
+register_event_type(
+    "server",
+    "request",
+    data={"host": required(host), "path": required(path), "method": required(text(16))},
     columns=("host", "path"),
 )
 register_event_type(

@@ -144,3 +144,16 @@ def test_too_many_events_in_one_request_is_a_400(client, site, queue, settings):
 def test_unknown_api_paths_answer_json_404(client):
     response = client.get("/api/nothing-here/")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
+
+
+@pytest.mark.django_db
+def test_only_a_server_key_may_state_the_visitors_ip_and_user_agent(client, site, queue, run_worker):
+    event = page_view(ip="49.36.0.1", user_agent="Mozilla/5.0 Test")
+    refused = post(client, event)
+    assert refused.status_code == 400
+    assert {e["field"] for e in refused.json()["errors"]} == {"ip", "user_agent"}
+    key = site.rotate_server_key()
+    assert post(client, event, HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 202
+    run_worker()
+    stored = Event.objects.get()
+    assert (stored.ip, stored.user_agent) == ("49.36.0.0", "Mozilla/5.0 Test")
