@@ -10,7 +10,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from events import ingest
+from events import cors, ingest
 from events.api import doors
 from events.api.filters import EventFilter
 from events.api.serializers import AcceptedSerializer, ErrorSerializer, EventInSerializer, EventSerializer
@@ -28,6 +28,7 @@ class EventPagination(PageNumberPagination):
 def accept_or_raise(*, request: Request, payload: Any, source: str) -> ingest.Accepted:
     """Hand a decoded body to the write path; map its errors to 4xx answers."""
     site, trusted = doors.find_site(request, payload)
+    cors.check_origin(request=request, site=site)
     sender = doors.sender_for(request, source=source, trusted=trusted)
     try:
         return ingest.accept(site=site, payload=payload, sender=sender)
@@ -60,6 +61,7 @@ class EventCollection(generics.ListAPIView):
             202: AcceptedSerializer,
             400: OpenApiResponse(ErrorSerializer, description="a rule was broken; nothing stored"),
             401: OpenApiResponse(ErrorSerializer, description="wrong server key"),
+            403: OpenApiResponse(ErrorSerializer, description="a browser sent from an origin the site does not list"),
             413: OpenApiResponse(ErrorSerializer, description="body over the size limit"),
             415: OpenApiResponse(ErrorSerializer, description="not JSON"),
         },
