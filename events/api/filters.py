@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
@@ -11,6 +12,25 @@ from django.db.models import QuerySet
 from events.models import Event
 
 
+_UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
+
+
+def parse_moment(value: str) -> datetime | date:
+    """A date (`2024-02-01`) or an ISO 8601 date-time as given in a query string; naive means UTC.
+
+    A `+` of an offset arrives as a space when the client did not percent-encode it, so a space
+    after the time is read as `+`. Raises `ValueError` for anything else.
+    """
+    raw = value.strip()
+    if len(raw) == 10:
+        return date.fromisoformat(raw)
+    unencoded = _UNENCODED_OFFSET.fullmatch(raw)
+    if unencoded:
+        raw = f"{unencoded[1]}+{unencoded[2]}"
+    moment = datetime.fromisoformat(raw)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
 class MomentField(forms.CharField):
     """A date (`2024-02-01`) or an ISO 8601 date-time; naive means UTC."""
 
@@ -18,16 +38,12 @@ class MomentField(forms.CharField):
         value = super().clean(value)
         if not value:
             return None
-        value = value.strip().replace(" ", "+") if "T" in value else value.strip()
         try:
-            if len(value) == 10:
-                return date.fromisoformat(value)
-            moment = datetime.fromisoformat(value)
+            return parse_moment(value)
         except ValueError:
             raise forms.ValidationError(
                 "must be a date (YYYY-MM-DD) or an ISO 8601 date-time", code="invalid"
             ) from None
-        return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class MomentFilter(django_filters.Filter):
