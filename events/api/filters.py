@@ -10,6 +10,7 @@ from django import forms
 from django.db.models import QuerySet
 
 from events.models import Event
+from events.validation import normalise_key
 
 
 _UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
@@ -66,10 +67,17 @@ class MomentFilter(django_filters.Filter):
         return qs.filter(timestamp__lt=midnight + timedelta(days=1))
 
 
+class EventTypeKeyFilter(django_filters.CharFilter):
+    """A category or name, spelt any way validation accepts ("page interaction", "pageview")."""
+
+    def filter(self, qs: QuerySet, value: str) -> QuerySet:
+        return super().filter(qs, normalise_key(value) if value else value)
+
+
 class EventFilter(django_filters.FilterSet):
     session_id = django_filters.CharFilter()
-    category = django_filters.CharFilter()
-    name = django_filters.CharFilter()
+    category = EventTypeKeyFilter(help_text="e.g. page_interaction (spaced spelling accepted)")
+    name = EventTypeKeyFilter(help_text="e.g. page_view (pageview and page view accepted)")
     user = django_filters.CharFilter()
     path = django_filters.CharFilter()
     site = django_filters.CharFilter(field_name="site__site_id", label="public site id")

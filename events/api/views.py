@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions, status
+from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -82,3 +84,10 @@ class EventDetail(generics.RetrieveAPIView):
 
     serializer_class = EventSerializer
     queryset = Event.objects.select_related("site")
+
+    def get_object(self) -> Event:
+        # DRF's own NotFound (rather than Django's Http404) keeps the `not_found` code in the body.
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound("No event has this id.") from None
