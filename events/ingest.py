@@ -76,7 +76,11 @@ def accept(*, site: Site, payload: Any, sender: Sender, direct: bool = False) ->
     returning. Raises database errors only when both Redis and the database are down, in which
     case nothing was accepted.
     """
-    events = validate_batch(payload, allow_custom=site.allow_custom_events)
+    try:
+        events = validate_batch(payload, allow_custom=site.allow_custom_events)
+    except EventValidationError:
+        enrichment.count_refused(site=site, payload=payload)
+        raise
     refused = [
         FieldError(i, "site_id", "must name the same site as the request")
         for i, e in enumerate(events)
@@ -90,6 +94,7 @@ def accept(*, site: Site, payload: Any, sender: Sender, direct: bool = False) ->
             if name in e
         ]
     if refused:
+        enrichment.count_refused(site=site, payload=payload)
         raise EventValidationError(refused)
     batch = {
         "site": site.pk,
@@ -121,14 +126,21 @@ def store_batch(*, batch: dict[str, Any]) -> Stored:
     rows, dropped = enrichment.enrich(
         events=batch["events"], site=site, sender=batch["sender"], received_at=received_at
     )
-    result = Stored(dropped=dropped)
+    result = Stored(dropped=enrichment.totals(dropped))
     size = max(1, settings.EVENTS_BULK_SIZE)
+    new_rows: list[dict[str, Any]] = []
     with transaction.atomic():
+        # Sessions and visitors: locked and placed before the insert, counted after it.
+        plan = enrichment.before_insert(site=site, rows=rows)
         for start in range(0, len(rows), size):
             chunk = rows[start : start + size]
             new_ids = insert_rows(chunk)
+            new_rows += [row for row in chunk if row["id"] in new_ids]
             result.inserted += len(new_ids)
             result.duplicates += len(chunk) - len(new_ids)
+        enrichment.after_insert(
+            site=site, plan=plan, rows=rows, new_ids={row["id"] for row in new_rows}, dropped=dropped
+        )
     return result
 
 

@@ -6,6 +6,7 @@ Rows are created only by `events.ingest` (the one write path); admin shows them 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 import uuid
 
@@ -29,6 +30,16 @@ class IpPrivacy(models.TextChoices):
     RAW = "raw", "Store the full IP address"
     ANONYMISED = "anonymised", "Zero the last octet (IPv4) or last 80 bits (IPv6)"
     NONE = "none", "Store no IP address"
+
+
+class Channel(models.TextChoices):
+    """How a visitor reached a page, from the referrer."""
+
+    DIRECT = "direct"
+    SEARCH = "search"
+    SOCIAL = "social"
+    REFERRAL = "referral"
+    INTERNAL = "internal"
 
 
 class SiteQuerySet(models.QuerySet["Site"]):
@@ -141,6 +152,17 @@ class Event(models.Model):
     city = models.CharField(max_length=128, blank=True)
     latitude = models.FloatField(null=True, blank=True)
     longitude = models.FloatField(null=True, blank=True)
+    screen = models.CharField(max_length=16, blank=True)
+    language = models.CharField(max_length=35, blank=True)
+    referrer_host = models.CharField(max_length=255, blank=True)
+    channel = models.CharField(max_length=16, blank=True, choices=Channel.choices)
+    utm_source = models.CharField(max_length=128, blank=True)
+    utm_medium = models.CharField(max_length=128, blank=True)
+    utm_campaign = models.CharField(max_length=128, blank=True)
+    utm_content = models.CharField(max_length=128, blank=True)
+    utm_term = models.CharField(max_length=128, blank=True)
+    # Null when unknown: events stored before visitors were tracked.
+    is_new_visitor = models.BooleanField(null=True, blank=True)
 
     class Meta:
         indexes = [
@@ -153,3 +175,135 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category}/{self.name} at {self.timestamp:%Y-%m-%d %H:%M:%S}"
+
+
+class Visitor(models.Model):
+    """A browser (cookie) or a daily hash (cookieless sites) seen on a site, first and last time.
+
+    Written only by `events.enrichment` after an insert; tells first-time from returning visits.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="visitors")
+    visitor_id = models.CharField(max_length=128)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "visitor_id"], name="visitor_unique_per_site")]
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class Session(models.Model):
+    """One visit: a visitor's events with no gap longer than `SESSION_INACTIVITY_MINUTES`.
+
+    `session_id` is the client's own id; when a client reuses an id after a longer pause, the new
+    visit is `<id>~<unix start>` (and its events carry that id). Written only by
+    `events.enrichment`, counting each stored event once.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sessions")
+    session_id = models.CharField(max_length=128)
+    # The id the client sent, shared by every visit split from it; finds them all in one query.
+    client_session_id = models.CharField(max_length=128)
+    visitor_id = models.CharField(max_length=128, blank=True)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    entry_path = models.CharField(max_length=2048, blank=True)
+    exit_path = models.CharField(max_length=2048, blank=True)
+    pageviews = models.PositiveIntegerField(default=0)
+    events = models.PositiveIntegerField(default=0)
+    # Events other than page loads and engagement reports (clicks, forms, custom events).
+    interactions = models.PositiveIntegerField(default=0)
+    engaged_seconds = models.PositiveIntegerField(default=0)
+    duration_seconds = models.PositiveIntegerField(default=0)
+    is_bounce = models.BooleanField(default=True)
+    is_new_visitor = models.BooleanField(default=True)
+    channel = models.CharField(max_length=16, blank=True, choices=Channel.choices)
+    referrer_host = models.CharField(max_length=255, blank=True)
+    utm_campaign = models.CharField(max_length=128, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    device_type = models.CharField(max_length=16, blank=True)
+    browser = models.CharField(max_length=64, blank=True)
+    os = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["site", "session_id"], name="session_unique_per_site")]
+        indexes = [
+            models.Index(fields=["site", "started_at"], name="session_site_start"),
+            models.Index(fields=["site", "client_session_id"], name="session_client_id"),
+        ]
+
+    def __str__(self) -> str:
+        return self.session_id
+
+
+class DailySalt(models.Model):
+    """A random secret per UTC day, hashed into cookieless visitor ids and deleted after its day.
+
+    Once a day's salt is gone nobody, us included, can link that day's hashes to an IP address.
+    """
+
+    day = models.DateField(unique=True)
+    salt = models.CharField(max_length=64)
+
+    def __str__(self) -> str:
+        return str(self.day)
+
+
+class DropReason(models.TextChoices):
+    BOT = "bot", "Bot or headless browser"
+    INVALID = "invalid", "Refused at the door (400)"
+    DUPLICATE = "duplicate", "Already stored (same event id)"
+
+
+class DroppedEvents(models.Model):
+    """How many events of a site were not stored, per day and reason (counters, never rows)."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="dropped_events")
+    day = models.DateField()
+    reason = models.CharField(max_length=16, choices=DropReason.choices)
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name_plural = "dropped events"
+        constraints = [
+            models.UniqueConstraint(fields=["site", "day", "reason"], name="dropped_unique_per_day_reason")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.site} {self.day} {self.reason}: {self.count}"
+
+
+class EventNameRule(models.Model):
+    """One row of the ordered table that names page loads by URL path (first match wins).
+
+    Named groups of the pattern, e.g. `(?P<foss>[^/]+)`, become fields of the event's `data`.
+    """
+
+    site = models.ForeignKey(
+        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="event_name_rules",
+        help_text="Leave empty to apply the rule to every site.",
+    )
+    position = models.PositiveIntegerField(default=100, help_text="Rules are tried from the lowest position up.")
+    pattern = models.CharField(
+        max_length=512, help_text="A Python regular expression matched against the path from its start."
+    )
+    event_name = models.CharField(max_length=128)
+    enabled = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.pattern} → {self.event_name}"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        try:
+            re.compile(self.pattern)
+        except re.error as error:
+            raise ValidationError({"pattern": f"is not a valid regular expression: {error}"}) from None

@@ -107,6 +107,10 @@ EVENTS_MAX_DATA_BYTES = env.int("EVENTS_MAX_DATA_BYTES", default=16 * 1024)
 EVENTS_BULK_SIZE = env.int("EVENTS_BULK_SIZE", default=1000)
 EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=300)
 EVENTS_JOB_RETRY_INTERVALS = env.list("EVENTS_JOB_RETRY_INTERVALS", cast=int, default=[5, 30, 120, 600, 1800])
+# Enrichment (events/enrichment.py). Empty GEOIP_PATH: the GeoLite2 City file shipped on PyPI.
+GEOIP_PATH = env.str("GEOIP_PATH", default="")
+SESSION_INACTIVITY_MINUTES = env.int("SESSION_INACTIVITY_MINUTES", default=30)
+RETURNING_VISITOR_DAYS = env.int("RETURNING_VISITOR_DAYS", default=183)
 # Django refuses larger bodies before our view sees them; keep its limit above ours so the
 # ingest view can answer 413 with a JSON body itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES * 4
