@@ -25,6 +25,7 @@ from redis.exceptions import RedisError
 from events import enrichment
 from events.models import Event, Site
 from events.validation import TRUSTED_ONLY, EventValidationError, FieldError, validate_batch
+from rollups import update as rollups
 
 log = logging.getLogger(__name__)
 
@@ -141,6 +142,8 @@ def store_batch(*, batch: dict[str, Any]) -> Stored:
         enrichment.after_insert(
             site=site, plan=plan, rows=rows, new_ids={row["id"] for row in new_rows}, dropped=dropped
         )
+        # Dashboards' counters move in the same transaction as the rows they count.
+        rollups.record(rows=new_rows)
     return result
 
 

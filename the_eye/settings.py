@@ -40,6 +40,9 @@ INSTALLED_APPS = [
     "django_rq",
     "the_eye",
     "events",
+    "rollups",
+    "dashboard",
+    "progress",
 ]
 
 MIDDLEWARE = [
@@ -114,6 +117,18 @@ RETURNING_VISITOR_DAYS = env.int("RETURNING_VISITOR_DAYS", default=183)
 # Django refuses larger bodies before our view sees them; keep its limit above ours so the
 # ingest view can answer 413 with a JSON body itself.
 DATA_UPLOAD_MAX_MEMORY_SIZE = EVENTS_MAX_BODY_BYTES * 4
+
+# --- Learner progress (progress/) -----------------------------------------------------------
+# How often the watch page reports while playing (it also reports on pause, seek and leaving).
+PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=60)
+# Percent of a video's seconds a learner must watch to complete it; a course may set its own.
+PROGRESS_COMPLETION_THRESHOLD = env.int("PROGRESS_COMPLETION_THRESHOLD", default=80)
+if not 1 <= PROGRESS_COMPLETION_THRESHOLD <= 100:
+    raise ValueError("PROGRESS_COMPLETION_THRESHOLD must be a percent between 1 and 100")
+# Completing a tutorial in one language counts for all its languages; the resume point follows.
+PROGRESS_CREDIT_ACROSS_LANGUAGES = env.bool("PROGRESS_CREDIT_ACROSS_LANGUAGES", default=False)
+# Most seconds of playback one heartbeat may claim (a minute at up to 4x speed, plus slack).
+PROGRESS_MAX_SECONDS_PER_HEARTBEAT = env.int("PROGRESS_MAX_SECONDS_PER_HEARTBEAT", default=300)
 
 # --- HTTP API ------------------------------------------------------------------------------
 REST_FRAMEWORK = {
