@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions, status
 from rest_framework.exceptions import NotFound
 from rest_framework.pagination import PageNumberPagination
@@ -38,6 +38,23 @@ def accept_or_raise(*, request: Request, payload: Any, source: str) -> ingest.Ac
         raise ApiError(status_code=400, code=error.code, detail=error.as_body()["detail"], errors=error.as_body()["errors"]) from None
 
 
+READ_ERRORS = {
+    401: OpenApiResponse(ErrorSerializer, description="wrong credentials"),
+    403: OpenApiResponse(ErrorSerializer, description="not logged in, or not staff"),
+}
+
+
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: EventSerializer(many=True),
+            400: OpenApiResponse(ErrorSerializer, description="an unparsable filter value, named in `errors`"),
+            404: OpenApiResponse(ErrorSerializer, description="a page past the end"),
+            **READ_ERRORS,
+        },
+        description="Stored events, newest first, 10 to a page (page_size up to 1000). Staff only.",
+    )
+)
 class EventCollection(generics.ListAPIView):
     """`GET`: staff read stored events, newest first. `POST`: anyone with a site id sends events."""
 
@@ -47,13 +64,14 @@ class EventCollection(generics.ListAPIView):
     queryset = Event.objects.select_related("site").order_by("-timestamp", "-id")
 
     def get_authenticators(self):
+        # `request` is None while the API schema is generated.
         # Collecting needs no login (and so no CSRF): trackers send from other origins.
-        if self.request.method == "POST":
+        if getattr(self.request, "method", None) == "POST":
             return []
         return super().get_authenticators()
 
     def get_permissions(self):
-        if self.request.method in ("POST", "OPTIONS"):
+        if getattr(self.request, "method", None) in ("POST", "OPTIONS"):
             return [permissions.AllowAny()]
         return super().get_permissions()
 
@@ -79,6 +97,15 @@ class EventCollection(generics.ListAPIView):
         return Response({"accepted": accepted.count, "ids": accepted.ids}, status=status.HTTP_202_ACCEPTED)
 
 
+@extend_schema_view(
+    get=extend_schema(
+        responses={
+            200: EventSerializer,
+            404: OpenApiResponse(ErrorSerializer, description="no event has this id"),
+            **READ_ERRORS,
+        },
+    )
+)
 class EventDetail(generics.RetrieveAPIView):
     """One stored event (staff)."""
 
