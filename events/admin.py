@@ -47,3 +47,7 @@ class EventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
         return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        # Counts and rollups were made from these rows; deleting some here would silently skew them.
+        return False
