@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from events.models import Event, Site
+from events.models import DroppedEvents, Event, EventNameRule, Session, Site, Visitor
 
 
 @admin.register(Site)
@@ -51,3 +51,58 @@ class EventAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
         # Counts and rollups were made from these rows; deleting some here would silently skew them.
         return False
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Rows the worker keeps up to date: staff read them; edits would corrupt the counts."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
+        return False
+
+
+@admin.register(DroppedEvents)
+class DroppedEventsAdmin(ReadOnlyAdmin):
+    list_display = ["day", "site", "reason", "count"]
+    list_filter = ["reason", "site"]
+    date_hierarchy = "day"
+    ordering = ["-day", "site", "reason"]
+    list_select_related = ["site"]
+
+
+@admin.register(Session)
+class SessionAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at", "site", "session_id", "entry_path", "exit_path", "pageviews", "duration_seconds",
+        "is_bounce", "is_new_visitor", "channel", "country", "device_type",
+    ]
+    list_filter = ["site", "channel", "is_bounce", "is_new_visitor", "device_type"]
+    search_fields = ["=session_id", "=client_session_id", "=visitor_id"]
+    date_hierarchy = "started_at"
+    list_select_related = ["site"]
+    show_full_result_count = False
+
+
+@admin.register(Visitor)
+class VisitorAdmin(ReadOnlyAdmin):
+    list_display = ["visitor_id", "site", "first_seen", "last_seen"]
+    list_filter = ["site"]
+    search_fields = ["=visitor_id"]
+    list_select_related = ["site"]
+    show_full_result_count = False
+
+
+@admin.register(EventNameRule)
+class EventNameRuleAdmin(admin.ModelAdmin):
+    """The ordered URL → event-name table; the worker picks up changes with its next batch."""
+
+    list_display = ["position", "pattern", "event_name", "site", "enabled", "updated_at"]
+    list_display_links = ["pattern"]
+    list_editable = ["position", "enabled"]
+    list_filter = ["enabled", "site"]
+    ordering = ["position", "id"]
