@@ -421,3 +421,40 @@ def test_the_worker_enriches_what_the_api_accepted(client, site, queue, run_work
     session = Session.objects.get(site=site)
     assert (session.pageviews, session.entry_path, session.exit_path, session.country) == (2, "/watch/Python/Loops/Hindi/", "/", "IN")
     assert dropped(site, "bot") == 1
+
+
+# --- Concurrency (PostgreSQL: real parallel transactions) ----------------------------------
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_storing_one_session_at_the_same_time_count_every_event_once(site):
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite admits one writer at a time; the race exists only on PostgreSQL")
+    batches = [[view(f"/p{w}-{i}/", minutes=w * 5 + i, visitor_id="v1") for i in range(5)] for w in range(4)]
+    start = threading.Barrier(len(batches))
+    errors: list[BaseException] = []
+
+    def worker(events: list[dict]) -> None:
+        from django.db import connections
+
+        try:
+            start.wait()
+            send(site, events)
+        except BaseException as error:  # reported below: a thread's exception would be lost
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(b,)) for b in batches]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    session = Session.objects.get(site=site)
+    assert (session.pageviews, session.events, session.entry_path, session.exit_path) == (20, 20, "/p0-0/", "/p3-4/")
+    assert Visitor.objects.get(site=site, visitor_id="v1").last_seen == START + timedelta(minutes=19)
+    assert set(Event.objects.values_list("is_new_visitor", flat=True)) == {True}
