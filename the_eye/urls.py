@@ -15,6 +15,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("django-rq/", include("django_rq.urls")),
     path("api/", include("events.api.urls")),
+    path("api/", include("progress.api.urls")),
+    path("accounts/", include("django.contrib.auth.urls")),
+    path("", include("progress.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -64,6 +64,9 @@ class Command(BaseCommand):
         self.stdout.write(f"demo site:  {site.name} (site id {site.site_id})")
         self.stdout.write(f"admin:      admin / {password}")
         self.stdout.write(f"events:     {made} generated, {stored} new")
+        from progress.demo import load_demo
+
+        load_demo(stdout=self.stdout)
 
     def demo_site(self) -> Site:
         site = Site.objects.filter(name="Spoken Tutorial (demo)").first()

@@ -1,0 +1,92 @@
+"""The learner's progress API: heartbeats and marks from the watch page, and their own progress.
+
+Session authentication only, so every write needs the CSRF token; the learner is always the
+session's user, never a field of the body. Another learner's progress answers 404, as if it did
+not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import generics, permissions
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.api.serializers import ErrorSerializer
+from progress import tracking
+from progress.api.serializers import HeartbeatIn, MarkIn, ProgressOut, StateOut
+from progress.models import Progress
+from progress.queries import state_for
+from progress import video_events
+
+
+class LearnerAPIView(APIView):
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+
+
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="a field broke a rule; nothing changed"),
+    403: OpenApiResponse(ErrorSerializer, description="not logged in, or no CSRF token"),
+}
+
+
+class HeartbeatView(LearnerAPIView):
+    """`POST /api/progress/heartbeat/`: merge what the player played; answer the new state."""
+
+    @extend_schema(request=HeartbeatIn, responses={200: StateOut, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = HeartbeatIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        clean = data.validated_data
+        heartbeat = tracking.Heartbeat(
+            id=clean["id"], position=clean["position"], at=clean["at"], segments=clean["segments"],
+            duration=clean.get("duration"), reason=clean["reason"],
+        )
+        state = tracking.record_heartbeat(
+            learner=request.user, video=clean["video"], heartbeat=heartbeat,
+            context=video_events.context_for(request=request, video=clean["video"]),
+        )
+        return Response(state.as_dict())
+
+
+class MarkView(LearnerAPIView):
+    """`POST /api/progress/mark/`: the learner marks a tutorial complete or incomplete."""
+
+    @extend_schema(request=MarkIn, responses={200: StateOut, **ERRORS})
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        data = MarkIn(data=request.data)
+        data.is_valid(raise_exception=True)
+        video = data.validated_data["video"]
+        tracking.set_completed(
+            learner=request.user, tutorial=video.tutorial, language=video.language,
+            completed=data.validated_data["completed"],
+        )
+        return Response(state_for(learner=request.user, video=video).as_dict())
+
+
+class MyProgressList(generics.ListAPIView):
+    """`GET /api/progress/`: the learner's own progress, most recent first."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ProgressOut
+    filterset_fields = ["language", "completed"]
+
+    def get_queryset(self):
+        return Progress.objects.for_learner(self.request.user).select_related("tutorial__course")
+
+
+class MyProgressDetail(generics.RetrieveAPIView):
+    """`GET /api/progress/<id>/`: one of the learner's own progress rows; anyone else's is 404."""
+
+    authentication_classes = [SessionAuthentication]
+    permission_classes = [permissions.IsAuthenticated]
+    serializer_class = ProgressOut
+
+    def get_queryset(self):
+        return Progress.objects.for_learner(self.request.user).select_related("tutorial__course")

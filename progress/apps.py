@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+
+
+class ProgressConfig(AppConfig):
+    name = "progress"
+    verbose_name = "Learner progress"
+
+    def ready(self) -> None:
+        # The events registry must know the video event types before any heartbeat is accepted.
+        from progress import video_events
+
+        video_events.register()
