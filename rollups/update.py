@@ -96,6 +96,14 @@ def page_hash(*, path: str) -> int:
     return _hash64(path)
 
 
+def page_keys(path: str) -> list[str]:
+    """Keys a page view adds its visitor under: the path, and its course and tutorial language."""
+    watch = watch_parts(path)
+    if not watch:
+        return [path]
+    return [path, f"course:{watch[0]}", f"tutorial_language:{watch[2]}"]
+
+
 def visitor_of(row: Row) -> str:
     """Who an event counts for: its visitor id, or its session when the sender gave none."""
     return str(row.get("visitor_id") or row["session_id"])
@@ -122,7 +130,12 @@ def event_contributions(rows: Iterable[Row]) -> dict[Key, dict[str, float]]:
             keys += [(site, day, "page", path), (site, day, "event_name", str(row.get("event_name") or ""))]
             watch = watch_parts(path)
             if watch:
-                keys += [(site, day, "course", watch[0]), (site, day, "course_language", f"{watch[0]}|{watch[2]}")]
+                keys += [
+                    (site, day, "course", watch[0]),
+                    (site, day, "tutorial_language", watch[2]),
+                    (site, day, "course_language", f"{watch[0]}|{watch[2]}"),
+                    (site, day, "tutorial", f"{watch[0]}|{watch[1]}"),
+                ]
             for key in keys:
                 totals[key]["pageviews"] += 1
         elif kind == ENGAGEMENT:
@@ -196,7 +209,8 @@ def _insert_sets(rows: Iterable[Row]) -> None:
         visitor = visitor_hash(site_id=site, visitor=visitor_of(row))
         visitors.add((site, day, visitor))
         if _kind(row) == PAGE_VIEW:
-            page_visitors.add((site, day, page_hash(path=row["path"]), visitor))
+            for page in page_keys(row["path"]):
+                page_visitors.add((site, day, page_hash(path=page), visitor))
         if row.get("city") and row.get("latitude") is not None and row.get("longitude") is not None:
             places.add((row.get("country") or "", row.get("region") or "", row["city"], row["latitude"], row["longitude"]))
     DailyVisitor.objects.bulk_create(
