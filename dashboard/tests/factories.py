@@ -57,7 +57,11 @@ def visit(
 
 
 def known_traffic(site: Site, *, now: datetime | None = None) -> datetime:
-    """Eleven visits by six visitors over three days, from India and the UK; returns `now`."""
+    """Eleven visits by six visitors over three days, from India and the UK; returns `now`.
+
+    Each visitor's visits are stored in time order (a late earlier visit relabels later ones as
+    returning, which the rollups learn at the next `rebuild_rollups`; see its own test).
+    """
     now = (now or datetime.now(UTC)).replace(microsecond=0)
     today = now.replace(hour=0, minute=0, second=0)
     early = today if now - today > timedelta(minutes=40) else now - timedelta(minutes=30)
@@ -87,11 +91,11 @@ def known_traffic(site: Site, *, now: datetime | None = None) -> datetime:
           ip=LONDON, agent=FIREFOX_LINUX, referrer='https://evil.example/<img src=x onerror="window.__xss=3">')
     visit(site, visitor="v4", start=early + timedelta(minutes=1), paths=["/", "/watch/Python/Loops/Hindi/"],
           ip=MUMBAI, agent=CHROME_ANDROID, referrer="https://www.google.com/")
-    visit(site, visitor="v5", start=early + timedelta(minutes=2), paths=["/"], ip=DELHI, agent=CHROME_DESKTOP)
     visit(site, visitor="v5", start=yesterday + timedelta(hours=20), paths=["/watch/Python/Loops/English/"],
           ip=DELHI, agent=CHROME_DESKTOP)
-    visit(site, visitor="v6", start=now - timedelta(minutes=3), paths=["/news/", "/=HYPERLINK(\"x\")"],
-          ip=MUMBAI, agent=FIREFOX_LINUX)
+    visit(site, visitor="v5", start=early + timedelta(minutes=2), paths=["/"], ip=DELHI, agent=CHROME_DESKTOP)
     visit(site, visitor="v6", start=two_days_ago + timedelta(hours=23, minutes=50), paths=["/", "/news/", "/"],
           ip=MUMBAI, agent=FIREFOX_LINUX, gap_seconds=300)  # runs past midnight
+    visit(site, visitor="v6", start=now - timedelta(minutes=3), paths=["/news/", "/=HYPERLINK(\"x\")"],
+          ip=MUMBAI, agent=FIREFOX_LINUX)
     return now

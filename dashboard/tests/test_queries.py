@@ -127,3 +127,15 @@ def test_the_previous_period_has_the_same_length_and_ends_the_day_before(traffic
     assert previous.days == 7 and previous.end == scope.start - timedelta(days=1)
     assert queries.compare(scope=scope).previous == queries.Totals()
     assert replace(scope, period="custom").query().count("from=") == 1
+
+
+def test_a_late_earlier_visit_relabels_later_visits_as_returning_after_the_rollup_rebuild(traffic, site):
+    from dashboard.tests.factories import CHROME_DESKTOP, MUMBAI, visit
+    from rollups.update import rebuild
+
+    scope = scope_for("7d")
+    visit(site, visitor="v4", start=scope.start_at() + timedelta(days=1), paths=["/"], ip=MUMBAI, agent=CHROME_DESKTOP)
+    rebuild(site_id=site.pk)
+    raw = queries.visits_by(scope=scope.with_source("raw"), dimension="visitor_type")
+    assert queries.visits_by(scope=scope, dimension="visitor_type") == raw
+    assert {r.value: r.visits for r in raw}["new"] == 6
