@@ -233,6 +233,7 @@ class Session(models.Model):
         indexes = [
             models.Index(fields=["site", "started_at"], name="session_site_start"),
             models.Index(fields=["site", "client_session_id"], name="session_client_id"),
+            models.Index(fields=["site", "visitor_id", "started_at"], name="session_visitor"),
         ]
 
     def __str__(self) -> str:

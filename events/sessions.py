@@ -50,6 +50,9 @@ class Plan:
     sessions: dict[str, Session] = field(default_factory=dict)  # by session_id, stored or new
     created: set[str] = field(default_factory=set)
     folds: list[tuple[Session, Session]] = field(default_factory=list)  # (kept, merged into it)
+    # A visitor's session that arrived after a later one: that later one was wrongly counted as
+    # a first visit. (visitor id, new earliest start) — its later "new" sessions become returning.
+    earlier_arrivals: list[tuple[str, datetime]] = field(default_factory=list)
     visitors: dict[str, Visitor] = field(default_factory=dict)
 
 
@@ -135,6 +138,8 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
             and sighting[0] < session.started_at
             and sighting[1] >= session.started_at - window
         )
+        if session.visitor_id and sighting is not None and sighting[0] > session.started_at:
+            result.earlier_arrivals.append((session.visitor_id, session.started_at))
         if session.visitor_id:
             if sighting is None:
                 seen[session.visitor_id] = [session.started_at, session.started_at]
@@ -229,6 +234,7 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
         session.is_bounce = session.pageviews <= 1 and session.interactions == 0
         (created if session_id in plan.created else changed).append(session)
     Session.objects.bulk_create(created)
+    _correct_later_first_visits(site_id=site_id, plan=plan, stored=created)
     Session.objects.bulk_update(
         changed,
         ["started_at", "last_seen_at", "entry_path", "exit_path", "pageviews", "events", "interactions",
@@ -236,6 +242,25 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
          "country", "device_type", "browser", "os", "visitor_id"],
     )
     _apply_visitors(site_id=site_id, plan=plan, new_rows=new_rows)
+
+
+def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Session]) -> None:
+    """Turn "first visit" into "returning" for sessions a late-arriving earlier visit precedes.
+
+    Rare (offline queues, replays), so it costs nothing in the usual case: one query per
+    visitor whose earlier visit arrived late.
+    """
+    window = timedelta(days=settings.RETURNING_VISITOR_DAYS)
+    stored_ids = {s.session_id for s in stored}
+    for visitor_id, started_at in plan.earlier_arrivals:
+        later = Session.objects.filter(
+            site_id=site_id, visitor_id=visitor_id, is_new_visitor=True,
+            started_at__gt=started_at, started_at__lte=started_at + window,
+        ).exclude(session_id__in=stored_ids)
+        session_ids = list(later.values_list("session_id", flat=True))
+        if session_ids:
+            Session.objects.filter(site_id=site_id, session_id__in=session_ids).update(is_new_visitor=False)
+            Event.objects.filter(site_id=site_id, session_id__in=session_ids).update(is_new_visitor=False)
 
 
 def _apply_visitors(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:

@@ -299,6 +299,17 @@ def test_every_event_of_a_first_visit_is_marked_new_even_in_a_later_batch(site):
     assert stored(second).is_new_visitor is True
 
 
+@pytest.mark.django_db
+def test_a_first_visit_that_arrives_after_a_later_one_makes_the_later_one_returning(site):
+    later = [view("/news/", session="b", visitor_id="v1", minutes=0)]
+    earlier = [view("/", session="a", visitor_id="v1", minutes=-3 * 24 * 60)]
+    send(site, later)
+    assert stored(later[0]).is_new_visitor is True  # as far as anyone could tell then
+    send(site, earlier)
+    assert [stored(e).is_new_visitor for e in (earlier[0], later[0])] == [True, False]
+    assert dict(Session.objects.values_list("session_id", "is_new_visitor")) == {"a": True, "b": False}
+
+
 def _store_on(site: Site, events: list[dict], *, received: datetime, ip: str, ua: str = CHROME_DESKTOP) -> None:
     batch = {
         "site": site.pk,

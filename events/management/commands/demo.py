@@ -30,6 +30,17 @@ USER_AGENTS = [
     "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Safari/605.1.15",
 ]
+# Crawlers and scripts: the worker drops their events and counts them (admin → Dropped events).
+BOT_USER_AGENTS = [
+    "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36",
+    "curl/8.5.0",
+]
+CAMPAIGNS = [
+    "?utm_source=newsletter&utm_medium=email&utm_campaign=workshop-2026",
+    "?utm_source=whatsapp&utm_medium=social&utm_campaign=hindi-week",
+]
 
 
 def admin_password() -> str:
@@ -91,6 +102,11 @@ class Command(BaseCommand):
             session_id = str(uuid.uuid5(DEMO_NAMESPACE, f"session-{seed}-{session_number}"))
             start = now - timedelta(seconds=rng.randint(60, days * 86400))
             referrer = rng.choice(REFERRERS)
+            # A few dozen visitors, each with one browser and address, so most come back later.
+            visitor = rng.randint(1, max(2, count // 30))
+            habits = random.Random(f"{seed}-{visitor}")
+            is_bot = rng.random() < 0.05
+            campaign = rng.choice(CAMPAIGNS) if rng.random() < 0.1 else ""
             batch = []
             moment = start
             for step in range(min(rng.randint(1, 8), count - made)):
@@ -115,11 +131,13 @@ class Command(BaseCommand):
                     "name": name,
                     "data": data,
                     "timestamp": moment.isoformat(),
-                    "url": f"https://{HOST}{data['path']}",
+                    "url": f"https://{HOST}{data['path']}" + (campaign if step == 0 else ""),
+                    "visitor_id": f"demo-visitor-{visitor}",
                     "referrer": referrer if step == 0 else f"https://{HOST}/",
                 })
                 moment += timedelta(seconds=rng.randint(10, 400))
-            sender = ingest.Sender(ip=rng.choice(IPS), user_agent=rng.choice(USER_AGENTS), source="demo", trusted=True)
+            user_agent = rng.choice(BOT_USER_AGENTS) if is_bot else habits.choice(USER_AGENTS)
+            sender = ingest.Sender(ip=habits.choice(IPS), user_agent=user_agent, source="demo", trusted=True)
             accepted = ingest.accept(site=site, payload=batch, sender=sender, direct=True)
             made += len(batch)
             stored += accepted.stored.inserted if accepted.stored else 0
