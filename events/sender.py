@@ -208,8 +208,9 @@ class BackgroundSender:
             if self._thread is None:
                 self._start()
             # Wake the thread only when its deadline changes: the first event starts the
-            # interval, a full batch ends it. Other submits cost no context switch.
-            if len(self._buffer) == 1 or len(self._buffer) >= self.batch_size:
+            # interval, a full batch ends it. Other submits cost no context switch (while the
+            # collector is down the buffer stays above a batch, and waking it each time would).
+            if len(self._buffer) in (1, self.batch_size):
                 self._cond.notify_all()
         return True
 
