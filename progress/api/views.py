@@ -10,8 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
+from django.http import Http404
 from rest_framework import generics, permissions
 from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -81,12 +83,16 @@ class MyProgressList(generics.ListAPIView):
         return Progress.objects.for_learner(self.request.user).select_related("tutorial__course")
 
 
-class MyProgressDetail(generics.RetrieveAPIView):
+class MyProgressDetail(MyProgressList, generics.RetrieveAPIView):
     """`GET /api/progress/<id>/`: one of the learner's own progress rows; anyone else's is 404."""
 
-    authentication_classes = [SessionAuthentication]
-    permission_classes = [permissions.IsAuthenticated]
-    serializer_class = ProgressOut
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return self.retrieve(request, *args, **kwargs)
 
-    def get_queryset(self):
-        return Progress.objects.for_learner(self.request.user).select_related("tutorial__course")
+    def get_object(self) -> Progress:
+        # DRF's NotFound (not Django's Http404) keeps the `not_found` code in the JSON body; the
+        # answer is the same whether the row is another learner's or does not exist at all.
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound("No progress of yours has this id.") from None
