@@ -246,8 +246,20 @@
     if (playlistBadge) {
       playlistBadge.textContent = state.completed ? "✓ Completed" : state.percent ? state.percent + " %" : "New";
       playlistBadge.classList.toggle("done", state.completed);
+      showCourse();
     }
     setStatus("");
+  }
+
+  // The course bar counts the playlist's completed badges, so it follows the live badge.
+  function showCourse() {
+    var items = document.querySelectorAll("#playlist li").length;
+    var done = document.querySelectorAll("#playlist .badge.done").length;
+    var value = items ? Math.floor((done * 100) / items) : 0;
+    var bar = document.getElementById("course-bar");
+    var text = document.getElementById("course-percent");
+    if (bar) bar.value = value;
+    if (text) text.textContent = value + " % of the course";
   }
 
   function mark(completed) {
