@@ -64,7 +64,6 @@ def enrich(
     dropped: Dropped = Counter()
     rules = naming.rules()
     salt = visitors.salt_for(day=received_at.astimezone(UTC).date()) if site.cookieless else ""
-    places: dict[str | None, geo.Location] = {}
     for event in events:
         timestamp = datetime.fromisoformat(event["timestamp"])
         # Per-event ip / user_agent come only from trusted senders (checked by ingest.accept).
@@ -74,9 +73,7 @@ def enrich(
             dropped[(timestamp.date(), DropReason.BOT)] += 1
             continue
         full_ip = event.get("ip") or sender.get("ip")
-        place = places.get(full_ip)
-        if place is None:
-            place = places[full_ip] = geo.locate(ip=full_ip)
+        place = geo.locate(ip=full_ip)
         row: dict[str, Any] = {name: event.get(name) or "" for name in COLUMNS_FROM_EVENT}
         if site.cookieless or not row["visitor_id"]:
             row["visitor_id"] = visitors.hashed_visitor_id(

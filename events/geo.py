@@ -59,10 +59,17 @@ def build_date() -> datetime:
 def locate(*, ip: str | None) -> Location:
     """The place of a public IP address; `NOWHERE` for private, reserved, unknown or bad input.
 
-    Never raises for an address: a visitor without a location is still a visitor.
+    Never raises for an address: a visitor without a location is still a visitor. Answers are
+    cached per address (a visitor sends many events from one address; a lookup with its address
+    checks costs ~25 µs, a cache hit well under 1 µs).
     """
     if not ip:
         return NOWHERE
+    return _locate(database_path(), ip)
+
+
+@lru_cache(maxsize=65536)
+def _locate(path: str, ip: str) -> Location:
     try:
         address = ipaddress.ip_address(ip)
     except ValueError:
@@ -70,7 +77,7 @@ def locate(*, ip: str | None) -> Location:
     if not address.is_global:  # private, loopback, link-local, reserved, documentation ranges
         return NOWHERE
     try:
-        found = reader().city(str(address))
+        found = _reader_for(path).city(str(address))
     except (geoip2.errors.AddressNotFoundError, ValueError):
         return NOWHERE
     return Location(

@@ -241,7 +241,7 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
          "engaged_seconds", "duration_seconds", "is_bounce", "channel", "referrer_host", "utm_campaign",
          "country", "device_type", "browser", "os", "visitor_id"],
     )
-    _apply_visitors(site_id=site_id, plan=plan, new_rows=new_rows)
+    _apply_visitors(site_id=site_id, new_rows=new_rows)
 
 
 def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Session]) -> None:
@@ -263,7 +263,12 @@ def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Sessio
             Event.objects.filter(site_id=site_id, session_id__in=session_ids).update(is_new_visitor=False)
 
 
-def _apply_visitors(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
+def _apply_visitors(*, site_id: int, new_rows: list[dict[str, Any]]) -> None:
+    """Widen each visitor's first/last sighting, in one upsert for the whole batch.
+
+    The database takes the min/max itself, so even without the batch's locks two workers could
+    not shrink each other's span; one statement also beats an ORM bulk_update (a CASE per row).
+    """
     spans: dict[str, tuple[datetime, datetime]] = {}
     for row in new_rows:
         vid, ts = row["visitor_id"], row["timestamp"]
@@ -271,14 +276,20 @@ def _apply_visitors(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]])
             continue
         first, last = spans.get(vid, (ts, ts))
         spans[vid] = (min(first, ts), max(last, ts))
-    created, changed = [], []
-    for vid, (first, last) in spans.items():
-        visitor = plan.visitors.get(vid)
-        if visitor is None:
-            created.append(Visitor(site_id=site_id, visitor_id=vid, first_seen=first, last_seen=last))
-        elif first < visitor.first_seen or last > visitor.last_seen:
-            visitor.first_seen = min(visitor.first_seen, first)
-            visitor.last_seen = max(visitor.last_seen, last)
-            changed.append(visitor)
-    Visitor.objects.bulk_create(created)
-    Visitor.objects.bulk_update(changed, ["first_seen", "last_seen"])
+    if not spans:
+        return
+    ops = connection.ops
+    table = ops.quote_name(Visitor._meta.db_table)
+    least, greatest = ("LEAST", "GREATEST") if connection.vendor == "postgresql" else ("MIN", "MAX")
+    params: list[Any] = []
+    for vid, (first, last) in sorted(spans.items()):
+        params += [site_id, vid, ops.adapt_datetimefield_value(first), ops.adapt_datetimefield_value(last)]
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(spans))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (site_id, visitor_id, first_seen, last_seen) VALUES {values} "
+            f"ON CONFLICT (site_id, visitor_id) DO UPDATE SET "
+            f"first_seen = {least}({table}.first_seen, excluded.first_seen), "
+            f"last_seen = {greatest}({table}.last_seen, excluded.last_seen)",
+            params,
+        )
