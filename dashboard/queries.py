@@ -643,3 +643,149 @@ def dropped_by_day(*, scope: Scope) -> dict[str, dict[date, int]]:
     ):
         found[r["reason"]][r["day"]] = r["n"]
     return found
+
+
+# --- courses (learner progress) ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompletionRow:
+    course: str
+    language: str
+    learners: int
+    started: int  # learner × tutorial rows begun
+    completed: int
+    median_percent: float
+    rewatchers: int  # learners who came back to a tutorial at least once
+    revisits: int  # visits after each learner's first, summed
+
+    @property
+    def rate(self) -> float:
+        return _ratio(self.completed, self.started)
+
+    @property
+    def partial(self) -> int:
+        return self.started - self.completed
+
+
+@dataclass(frozen=True)
+class TutorialRow:
+    tutorial_id: int
+    course: str
+    tutorial: str
+    language: str
+    learners: int
+    completed: int
+    revisits: int
+
+
+def _progress(scope: Scope):
+    from progress.models import Progress
+
+    rows = Progress.objects.filter(updated_at__gte=scope.start_at(), updated_at__lt=scope.end_before())
+    if "course" in scope.filters:
+        rows = rows.filter(tutorial__course__slug=scope.filters["course"])
+    if "language" in scope.filters:
+        rows = rows.filter(language=scope.filters["language"])
+    return rows
+
+
+def _median(values: list[float]) -> float:
+    values = sorted(values)
+    if not values:
+        return 0.0
+    middle = len(values) // 2
+    return float(values[middle]) if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
+
+
+def completion(*, scope: Scope) -> list[CompletionRow]:
+    """Per course and language: learners, tutorials started and completed, median % watched, rewatches.
+
+    Counts learner progress active in the range (last updated in it). The median is taken over
+    each learner-tutorial's percent watched, read as one (watched, duration) pair per row.
+    """
+    rows = (
+        _progress(scope)
+        .values("tutorial__course__name", "language")
+        .annotate(
+            learners=Count("learner", distinct=True),
+            started=Count("id"),
+            completed=Count("id", filter=Q(completed=True)),
+            rewatchers=Count("learner", distinct=True, filter=Q(visits__gt=1)),
+            revisits=Sum(Case(When(visits__gt=1, then=F("visits") - 1), default=Value(0))),
+        )
+        .order_by("-learners", "tutorial__course__name", "language")
+    )
+    percents: dict[tuple[str, str], list[float]] = defaultdict(list)
+    for course, language, watched, duration in _progress(scope).values_list(
+        "tutorial__course__name", "language", "watched_seconds", "duration_seconds"
+    ):
+        percents[(course, language)].append(min(100.0, 100.0 * watched / duration) if duration else 0.0)
+    return [
+        CompletionRow(
+            course=r["tutorial__course__name"], language=r["language"], learners=r["learners"], started=r["started"],
+            completed=r["completed"], median_percent=_median(percents[(r["tutorial__course__name"], r["language"])]),
+            rewatchers=r["rewatchers"], revisits=r["revisits"] or 0,
+        )
+        for r in rows
+    ]
+
+
+def tutorials(*, scope: Scope, limit: int = 20) -> list[TutorialRow]:
+    """Tutorials (per language) ranked by learners, with completions and re-visits."""
+    rows = (
+        _progress(scope)
+        .values("tutorial_id", "tutorial__course__name", "tutorial__title", "language")
+        .annotate(
+            learners=Count("learner", distinct=True),
+            completed=Count("id", filter=Q(completed=True)),
+            revisits=Sum(Case(When(visits__gt=1, then=F("visits") - 1), default=Value(0))),
+        )
+        .order_by("-learners", "-completed", "tutorial__title", "language")[:limit]
+    )
+    return [
+        TutorialRow(
+            tutorial_id=r["tutorial_id"], course=r["tutorial__course__name"], tutorial=r["tutorial__title"],
+            language=r["language"], learners=r["learners"], completed=r["completed"], revisits=r["revisits"] or 0,
+        )
+        for r in rows
+    ]
+
+
+def retention(*, scope: Scope, tutorial_id: int, language: str) -> list[tuple[int, float]]:
+    """Audience retention: for each minute of the video, the share of its viewers who watched it.
+
+    A viewer "watched minute m" when their watched seconds (the union of what they played)
+    overlap [60m, 60m + 60). Minute 0 is 1.0 whenever anyone played anything.
+    """
+    rows = list(
+        _progress(scope)
+        .filter(tutorial_id=tutorial_id, language=language, watched_seconds__gt=0)
+        .values_list("watched", "duration_seconds")
+    )
+    if not rows:
+        return []
+    minutes = max(1, -(-max(d for _, d in rows) // 60))
+    watching = [0] * minutes
+    for intervals, _ in rows:
+        seen = set()
+        for start, end in intervals:
+            seen.update(range(int(start // 60), min(minutes, int(-(-end // 60)))))
+        for minute in seen:
+            watching[minute] += 1
+    return [(minute, count / len(rows)) for minute, count in enumerate(watching)]
+
+
+def queue_state() -> dict[str, object]:
+    """Depth, failed jobs and workers of the events queue ({"error": …} when Redis is down)."""
+    import django_rq
+    from redis.exceptions import RedisError
+    from rq import Worker
+
+    from events.jobs import QUEUE
+
+    try:
+        queue = django_rq.get_queue(QUEUE)
+        return {"depth": queue.count, "failed_jobs": queue.failed_job_registry.count, "workers": Worker.count(queue=queue)}
+    except RedisError as error:
+        return {"error": str(error)}

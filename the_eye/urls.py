@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from dashboard import api as stats_api
 from the_eye import views
 
 handler404 = "the_eye.api_errors.json_404"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("api/", include("events.api.urls")),
     path("api/", include("progress.api.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("dashboard/", include("dashboard.urls")),
+    path("api/stats/", stats_api.StatsView.as_view(), name="stats"),
     path("", include("progress.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -1,0 +1,145 @@
+"""Who may open which dashboard, what each page shows, its exports and its query count."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from dashboard.pages import PAGES
+from dashboard.tests.factories import XSS_PATH, known_traffic
+
+pytestmark = pytest.mark.django_db
+
+URLS = ["/dashboard/"] + [f"/dashboard/{name}/" for name in PAGES if name != "overview"]
+
+
+@pytest.fixture
+def traffic(site):
+    return known_traffic(site)
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def content_client(client, django_user_model):
+    user = django_user_model.objects.create_user("editor", password="editor-pass-123")
+    user.groups.add(Group.objects.get_or_create(name="Content team")[0])
+    client.force_login(user)
+    return client
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_anonymous_visitors_are_sent_to_the_login_page(client, site, url):
+    response = client.get(url)
+    assert response.status_code == 302 and response["Location"].startswith("/accounts/login/?next=")
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_a_signed_in_learner_is_refused(client, site, django_user_model, url):
+    client.force_login(django_user_model.objects.create_user("learner", password="learner-pass-123"))
+    assert client.get(url).status_code == 403
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_the_content_team_sees_the_courses_page_only(content_client, site, url):
+    assert content_client.get(url).status_code == (200 if url.endswith("/courses/") else 403)
+
+
+def test_the_content_team_cannot_read_the_stats_api(content_client, site):
+    assert content_client.get("/api/stats/").status_code == 403
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_staff_see_every_page_with_the_filter_bar_and_plotly_from_our_static_files(staff_client, traffic, url):
+    response = staff_client.get(url)
+    body = response.content.decode()
+    assert response.status_code == 200
+    assert 'class="filter-bar"' in body and "/static/vendor/plotly.min.js" in body
+    assert "cdn.plot.ly" not in body
+    assert "Plotly.newPlot" in body
+
+
+def test_the_plotly_script_is_served_by_our_site(staff_client, site):
+    response = staff_client.get("/static/vendor/plotly.min.js")
+    assert response.status_code == 200
+    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+
+
+def test_an_evil_path_is_shown_escaped_in_tables(staff_client, traffic):
+    body = staff_client.get("/dashboard/pages/?period=7d").content.decode()
+    assert "<script>window.__xss" not in body and '<img src=x onerror="window.__xss' not in body
+    assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in body
+
+
+def test_the_overview_compares_with_the_previous_period(staff_client, traffic):
+    body = staff_client.get("/dashboard/?period=yesterday").content.decode()
+    assert "vs previous 1 day" in body
+
+
+def test_a_bad_period_is_a_400_naming_the_parameter(staff_client, site):
+    response = staff_client.get("/dashboard/?period=fortnight")
+    assert response.status_code == 400 and "period" in response.content.decode()
+
+
+@pytest.mark.parametrize("fmt,delimiter", [("csv", ","), ("tsv", "\t")])
+def test_exports_neutralise_formulas_and_keep_numbers(staff_client, traffic, fmt, delimiter):
+    response = staff_client.get(f"/dashboard/pages/?period=7d&export={fmt}&table=pages")
+    assert response.status_code == 200 and response["Content-Disposition"].endswith(f'.{fmt}"')
+    rows = list(csv.reader(io.StringIO(response.content.decode()), delimiter=delimiter))
+    assert rows[0] == ["Page", "Views", "Unique visitors", "Avg. time"]
+    cells = [row[0] for row in rows[1:]]
+    assert "'/=HYPERLINK(\"x\")" not in cells  # starts with "/", harmless, kept as is
+    assert '/=HYPERLINK("x")' in cells
+    links = staff_client.get(f"/dashboard/sources/?period=7d&export={fmt}&table=exit-links").content.decode()
+    assert list(csv.reader(io.StringIO(links), delimiter=delimiter))[1] == ["https://python.org/=cmd", "1"]
+
+
+def test_every_export_cell_starting_with_a_formula_character_is_neutralised():
+    from dashboard.exports import table_text
+    from dashboard.pages import Table
+
+    text = table_text(table=Table(key="t", title="t", columns=["a", "b", "c", "d", "e"],
+                                  rows=[["=1+1", "+cmd", "-2+3", "@SUM(A1)", -5]]), fmt="csv")
+    assert text.splitlines()[1] == "'=1+1,'+cmd,'-2+3,'@SUM(A1),-5"
+
+
+def test_an_unknown_export_table_is_a_400(staff_client, site):
+    assert staff_client.get("/dashboard/?export=csv&table=nope").status_code == 400
+
+
+# Queries per page with the known fixture: session + user lookups, the site, then the page's
+# aggregates. A change here means a page started looping or lost a rollup.
+QUERY_COUNTS = {
+    "/dashboard/": 12, "/dashboard/pages/": 10, "/dashboard/sources/": 8, "/dashboard/audience/": 11,
+    "/dashboard/geography/": 9, "/dashboard/realtime/": 7, "/dashboard/visitors/": 7, "/dashboard/courses/": 10,
+    "/dashboard/quality/": 6,
+}
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_each_page_runs_a_fixed_number_of_queries(staff_client, traffic, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert staff_client.get(url + "?period=7d").status_code == 200
+    assert len(captured) == QUERY_COUNTS[url], [q["sql"][:120] for q in captured]
+
+
+def test_the_visitors_page_shows_one_visitors_journey_in_order(staff_client, traffic):
+    body = staff_client.get("/dashboard/visitors/?period=7d&visitor=v1").content.decode()
+    journey = body[body.index("Journey of visitor v1"):]
+    assert journey.index("/tutorial-search/") < journey.index("/watch/Python/Loops/Hindi/")
+
+
+def test_the_realtime_page_answers_json_for_its_refresh(staff_client, traffic):
+    data = staff_client.get("/dashboard/realtime/?format=json").json()
+    assert data["cards"][0]["label"] == "Visitors in the last 30 minutes"
+    assert any(row[0] == "/news/" for row in data["table"]["rows"])
+    assert XSS_PATH not in str(data["figure"])

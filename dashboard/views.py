@@ -1,0 +1,86 @@
+"""Dashboard pages: parse the scope, build one page, render it (or export one of its tables).
+
+Access: staff see every page; members of the "Content team" group see the Courses page only;
+anyone else signed in gets 403, and anonymous visitors are sent to the login page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from django.contrib.auth.views import redirect_to_login
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+
+from dashboard import exports, pages
+from dashboard.scope import FILTERS, GRAINS, PERIOD_LABELS, ScopeError, parse_scope
+from events.models import Site
+
+CONTENT_TEAM = "Content team"
+
+
+def _pages_for_user(user) -> tuple[str, ...]:
+    """The dashboard pages this user may open (empty: none)."""
+    if not user.is_authenticated or not user.is_active:
+        return ()
+    if user.is_staff:
+        return tuple(pages.PAGES)
+    if user.groups.filter(name=CONTENT_TEAM).exists():
+        return pages.CONTENT_TEAM_PAGES
+    return ()
+
+
+@never_cache
+def page(request: HttpRequest, name: str) -> HttpResponse:
+    if name not in pages.PAGES:
+        raise Http404
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    allowed = _pages_for_user(request.user)
+    if name not in allowed:
+        return HttpResponseForbidden("You may not see this dashboard.")
+    try:
+        scope = parse_scope(params=request.GET)
+    except ScopeError as error:
+        return render(request, "dashboard/error.html", {"error": error}, status=400)
+    extra = {}
+    if name == "visitors":
+        extra["visitor"] = request.GET.get("visitor", "")
+    if name == "courses":
+        extra["tutorial"] = request.GET.get("tutorial", "")
+    built = pages.BUILDERS[name](scope, **extra)
+    fmt = request.GET.get("export", "")
+    if fmt:
+        table = built.table(request.GET.get("table", ""))
+        if fmt not in exports.FORMATS or table is None:
+            return render(request, "dashboard/error.html", {"error": ScopeError("export", "unknown format or table")}, status=400)
+        return exports.table_response(table=table, fmt=fmt, page=name)
+    if name == "realtime" and request.GET.get("format") == "json":
+        return JsonResponse({
+            "cards": [asdict(c) for c in built.cards], "note": built.note,
+            "table": asdict(built.tables[0]), "figure": built.figures[0],
+        })
+    return render(request, "dashboard/page.html", {
+        "page": built,
+        "name": name,
+        "title": pages.PAGES[name],
+        "nav": [(key, pages.PAGES[key]) for key in allowed],
+        "scope": scope,
+        "sites": Site.objects.order_by("name"),
+        "periods": [(key, label, scope.query(period=key, **{"from": None, "to": None})) for key, label in PERIOD_LABELS.items()],
+        "grains": GRAINS,
+        "filter_names": [(f, f.replace("_", " ").title()) for f in FILTERS],
+        "tables": [(t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables],
+    })
+
+
+def _export_query(request: HttpRequest, table: str, fmt: str) -> str:
+    params = request.GET.copy()
+    params["export"], params["table"] = fmt, table
+    return "?" + params.urlencode()
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """`/dashboard/` is the overview."""
+    return page(request, "overview")
