@@ -11,6 +11,8 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from progress.models import Progress, Video
@@ -18,6 +20,7 @@ from progress.models import Progress, Video
 REASONS = ["interval", "play", "pause", "seek", "ended", "hide"]
 
 
+@extend_schema_field(OpenApiTypes.BOOL)
 class StrictBooleanField(serializers.Field):
     """A JSON `true` or `false` only: the seed treated the string "false" as true."""
 
@@ -34,10 +37,14 @@ class _Strict(serializers.Serializer):
     def to_internal_value(self, data: Any) -> dict[str, Any]:
         if not isinstance(data, dict):
             raise serializers.ValidationError({"body": ["must be a JSON object"]})
-        unknown = sorted(set(data) - set(self.fields))
-        if unknown:
-            raise serializers.ValidationError({name: ["is not a known field"] for name in unknown})
-        return super().to_internal_value(data)
+        errors = {name: ["is not a known field"] for name in sorted(set(data) - set(self.fields))}
+        try:
+            clean = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**errors, **error.detail}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return clean
 
     def _video(self, attrs: dict[str, Any]) -> Video:
         video = (

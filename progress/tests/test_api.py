@@ -121,11 +121,15 @@ def test_a_resent_heartbeat_is_stored_as_one_video_event(site, queue, run_worker
     assert event.url == "http://testserver/watch/BASH/Introduction/English/"
 
 
-def test_the_string_false_does_not_mark_a_tutorial_complete():
+def test_the_string_false_does_not_mark_a_tutorial_complete_and_every_broken_rule_is_listed():
     user, v = learner(), video()
-    response = post(logged_in(user), MARK, {"tutorial": v.tutorial_id, "language": v.language, "completed": "false"})
+    body = {"tutorial": v.tutorial_id, "language": v.language, "completed": "false", "user": "admin"}
+    response = post(logged_in(user), MARK, body)
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"field": "completed", "rule": "must be true or false"}]
+    assert response.json()["errors"] == [
+        {"field": "user", "rule": "is not a known field"},
+        {"field": "completed", "rule": "must be true or false"},
+    ]
     assert not Progress.objects.filter(completed=True).exists()
 
 
