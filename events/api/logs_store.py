@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events import logs_store
+from events import cors, logs_store
 from events.api import doors
 from events.api.filters import parse_moment
 from events.models import Site
@@ -117,6 +117,7 @@ class LogCollection(APIView):
             200: SuccessSerializer,
             **ERRORS,
             401: OpenApiResponse(LogsErrorSerializer, description="wrong server key (BAD_SERVER_KEY)"),
+            403: OpenApiResponse(LogsErrorSerializer, description="a browser origin the site does not list"),
             413: OpenApiResponse(LogsErrorSerializer, description="body over the size limit (BODY_TOO_LARGE)"),
             415: OpenApiResponse(LogsErrorSerializer, description="not JSON (UNSUPPORTED_MEDIA_TYPE)"),
         },
@@ -134,6 +135,7 @@ class LogCollection(APIView):
                 raise
             payload = None  # an empty body holds no logs: the format's own code says so
         site, trusted = doors.find_site(request, payload if isinstance(payload, list) else None)
+        cors.check_origin(request=request, site=site)
         sender = doors.sender_for(request, source="logs_store", trusted=trusted)
         logs_store.accept_logs(site=site, payload=payload, sender=sender)
         return Response({"success": True})

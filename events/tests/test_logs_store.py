@@ -230,6 +230,14 @@ def test_logs_go_to_the_site_named_by_the_header_or_the_server_key(client, site,
 
 
 @pytest.mark.django_db
+def test_a_browser_origin_the_site_does_not_list_is_refused(client, site, queue):
+    refused = post(client, seed_body(), HTTP_ORIGIN="https://elsewhere.example")
+    assert refused.status_code == 403 and refused.json()["code"] == "ORIGIN_NOT_ALLOWED"
+    assert queue.count == 0
+    assert post(client, seed_body(), HTTP_ORIGIN="http://localhost:8123").status_code == 200
+
+
+@pytest.mark.django_db
 def test_the_eye_api_also_accepts_logs_store_events_by_the_registry_rules(client, site, queue):
     event = {"session_id": "s", "category": "logs_store", "name": "click", "timestamp": "2024-01-01T00:00:00Z",
              "data": {"locationX": 3}}
@@ -268,6 +276,7 @@ def test_get_answers_all_logs_grouped_by_user_and_session_in_the_same_shape(clie
     }
     types = [a["type"] for a in logs[0]["actions"]]
     assert types[0] == "CLICK" and sorted(types[1:]) == ["NAVIGATE", "VIEW"]  # oldest first; VIEW and NAVIGATE tie
+    # Two days apart, so stored as two visits; the format still shows the client's one sessionId.
     assert len(logs[1]["actions"]) == 2
 
 
