@@ -15,6 +15,7 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import plotly.io as pio
 import pycountry
+from django.templatetags.static import static
 
 from dashboard.queries import CityPoint, CountRow, TrendPoint, VisitRow
 
@@ -138,7 +139,8 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
             )
         )
     fig.update_geos(
-        showframe=False, showcoastlines=False, showcountries=True, countrycolor="#ccc",
+        showframe=False, showcoastlines=False, showcountries=True, countrycolor="#ccc", showocean=False,
+        showlakes=False, showrivers=False, showsubunits=False, resolution=110,
         projection_type="natural earth", landcolor="#f4f4f4", showland=True,
     )
     return _layout(fig, title=title, height=460)
@@ -176,5 +178,10 @@ def curve(*, x: Sequence[float], y: Sequence[float], title: str, x_title: str, y
 
 
 def render(fig: go.Figure, *, div_id: str) -> str:
-    """The figure as an HTML fragment that draws it with our static plotly.js (never a CDN)."""
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=CONFIG, div_id=div_id)
+    """The figure as an HTML fragment that draws it with our static plotly.js (never a CDN).
+
+    Maps load their world outline from our static files too (see `build_world_map`): plotly.js
+    would otherwise fetch it from its CDN.
+    """
+    config = {**CONFIG, "topojsonURL": static("vendor/topojson/")}
+    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
