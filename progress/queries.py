@@ -44,9 +44,16 @@ def _resume_from(rows: list[Progress], *, own: Progress | None, duration: int) -
     return own.resume_at if own else 0.0
 
 
-def state_for(*, learner, video: Video) -> State:
-    """The learner's state for one video (completed, percent watched, where to resume)."""
-    rows = list(Progress.objects.filter(learner=learner, tutorial_id=video.tutorial_id))
+def state_for(*, learner, video: Video, row: Progress | None = None) -> State:
+    """The learner's state for one video (completed, percent watched, where to resume).
+
+    A caller that holds the learner's fresh row for this video passes it as `row`; without
+    cross-language credit that saves the query.
+    """
+    if row is not None and not _credit_across_languages():
+        rows = [row]
+    else:
+        rows = list(Progress.objects.filter(learner=learner, tutorial_id=video.tutorial_id))
     own = next((r for r in rows if r.language == video.language), None)
     completed = bool(own and own.completed)
     if _credit_across_languages():
@@ -107,6 +114,9 @@ def course_overview(*, learner, course: Course, language: str) -> CourseOverview
         video = videos.get(tutorial.pk)
         if video is None:
             continue  # not available in this language
+        # Links need video → tutorial → course; hand over the rows already loaded (no N+1).
+        tutorial.course = course
+        video.tutorial = tutorial
         progress_rows = by_tutorial.get(tutorial.pk, [])
         own = next((r for r in progress_rows if r.language == language), None)
         completed = any(r.completed for r in progress_rows) if _credit_across_languages() else bool(own and own.completed)

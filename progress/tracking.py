@@ -81,7 +81,7 @@ def record_heartbeat(*, learner, video: Video, heartbeat: Heartbeat, context: vi
         if not row.completed and coverage.reaches(watched=row.watched_seconds, duration=duration, threshold=threshold):
             _complete(row, how=CompletedHow.AUTO)
         row.save()
-    state = state_for(learner=learner, video=video)
+    state = state_for(learner=learner, video=video, row=row)
     if context is not None:
         video_events.send(
             context=context,

@@ -188,3 +188,19 @@ def test_the_demo_loads_courses_a_learner_and_progress_and_can_run_twice(site, s
     assert client.login(username="learner", password="demo-pass-456")
     body = text(client.get("/my-learning/"))
     assert "Continue watching Variables at 00:07" in body and "✓ Course completed" in body
+
+
+def test_the_learner_pages_use_a_fixed_number_of_queries_whatever_the_number_of_tutorials(
+    bash, django_assert_num_queries
+):
+    user = learner()
+    for v in bash:
+        tracking.record_heartbeat(learner=user, video=v, heartbeat=beat((0, 20)))
+    client = logged_in(user)
+    # session, user, courses, languages, tutorials, videos, the learner's progress
+    with django_assert_num_queries(7):
+        client.get("/tutorial-search/", {"course": "BASH", "language": "English"})
+    # session, user, video; visit: savepoint, get-or-create, lock, count, read back, release, the
+    # default site for its event; state: progress; playlist: tutorials, videos, progress; languages
+    with django_assert_num_queries(15):
+        client.get("/watch/BASH/Loops/English/")
