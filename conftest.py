@@ -20,6 +20,14 @@ if not os.environ.get("REDIS_URL"):
 
     _valkey = embedded_redis.start(data_dir=Path(tempfile.mkdtemp(prefix="the-eye-test-valkey-")), persist=False)
     os.environ["REDIS_URL"] = _valkey.connection_url + "/0"
+    # pytest-django imports the settings before any conftest runs, so they have already fallen
+    # back to the machine's Redis; point them at this server, or parallel runs share one queue.
+    from django.conf import settings as _settings
+
+    if _settings.configured:
+        for _queue in _settings.RQ_QUEUES.values():
+            _queue["URL"] = _queue["URL"].replace(_settings.REDIS_URL, os.environ["REDIS_URL"], 1)
+        _settings.REDIS_URL = os.environ["REDIS_URL"]
 
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"
 DESKTOP_UA = (
