@@ -469,3 +469,16 @@ def test_workers_storing_one_session_at_the_same_time_count_every_event_once(sit
     assert (session.pageviews, session.events, session.entry_path, session.exit_path) == (20, 20, "/p0-0/", "/p3-4/")
     assert Visitor.objects.get(site=site, visitor_id="v1").last_seen == START + timedelta(minutes=19)
     assert set(Event.objects.values_list("is_new_visitor", flat=True)) == {True}
+
+
+@pytest.mark.django_db
+def test_admin_refuses_a_rule_whose_pattern_is_not_a_regular_expression(admin_client):
+    page = admin_client.post("/admin/events/eventnamerule/add/", {
+        "position": 5, "pattern": "^/watch/(?P<foss>[^/]+", "event_name": "event.broken", "enabled": "on",
+    })
+    assert page.status_code == 200 and "is not a valid regular expression" in page.content.decode()
+    assert not EventNameRule.objects.filter(event_name="event.broken").exists()
+    added = admin_client.post("/admin/events/eventnamerule/add/", {
+        "position": 5, "pattern": r"^/news/(?P<slug>[\w-]+)/$", "event_name": "event.news.item", "enabled": "on",
+    })
+    assert added.status_code == 302 and EventNameRule.objects.filter(event_name="event.news.item").exists()
