@@ -53,6 +53,7 @@ def reader() -> geoip2.database.Reader:
 
 
 def build_date() -> datetime:
+    """When the database in use was built (UTC): how stale its answers may be."""
     return datetime.fromtimestamp(reader().metadata().build_epoch, tz=UTC)
 
 
