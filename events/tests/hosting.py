@@ -17,8 +17,15 @@ from urllib.parse import urlsplit
 
 # Headers that describe one connection, not the message: never forwarded (RFC 9110 §7.6.1).
 HOP_BY_HOP = {
-    "connection", "keep-alive", "proxy-authenticate", "proxy-authorization", "te", "trailer",
-    "transfer-encoding", "upgrade", "content-length",
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "content-length",
 }
 
 

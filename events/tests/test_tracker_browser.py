@@ -117,8 +117,10 @@ def test_a_page_on_another_origin_records_views_navigations_clicks_custom_events
     browser.find_element(By.ID, "exit").click()  # leaves the page: an exit link, then the page is hidden
     wait_for(
         run_worker,
-        lambda: Event.objects.filter(name="exit_link").exists()
-        and Event.objects.filter(name="engagement", path=LESSON).exists(),
+        lambda: (
+            Event.objects.filter(name="exit_link").exists()
+            and Event.objects.filter(name="engagement", path=LESSON).exists()
+        ),
         what="the exit link and the engaged time of the page left",
     )
 
@@ -131,7 +133,12 @@ def test_a_page_on_another_origin_records_views_navigations_clicks_custom_events
     assert spa.referrer == host.url(COURSE)  # an SPA navigation comes from the previous view
 
     enrol = events.get(category="custom", name="enrol")
-    assert enrol.data == {"course": "python", "courseLevel": "beginner", "host": f"localhost:{host.port}", "path": LESSON}
+    assert enrol.data == {
+        "course": "python",
+        "courseLevel": "beginner",
+        "host": f"localhost:{host.port}",
+        "path": LESSON,
+    }
     video = events.get(category="custom", name="video_play")
     assert video.data["tutorial"] == "Getting started with IPython" and video.data["second"] == 12
 
@@ -184,8 +191,16 @@ def test_a_page_on_an_origin_the_site_does_not_list_is_refused(browser, host, co
         fetch(arguments[0], {method: 'POST', body: JSON.stringify(arguments[1])})
             .then(r => done('answered ' + r.status), e => done(String(e)));""",
         f"{collector}/api/events/",
-        [{"site_id": tracked_site.site_id, "session_id": "s", "category": "page_interaction", "name": "page_view",
-          "timestamp": "2024-01-01T00:00:00Z", "data": {"host": "127.0.0.1", "path": "/"}}],
+        [
+            {
+                "site_id": tracked_site.site_id,
+                "session_id": "s",
+                "category": "page_interaction",
+                "name": "page_view",
+                "timestamp": "2024-01-01T00:00:00Z",
+                "data": {"host": "127.0.0.1", "path": "/"},
+            }
+        ],
     )
     assert error == "TypeError: Failed to fetch"
     console = " ".join(entry["message"] for entry in browser.get_log("browser"))
@@ -221,7 +236,9 @@ def test_a_cookieless_tag_sets_no_cookie_and_a_respect_dnt_tag_sends_nothing_und
     browser, host, collector, tracked_site, queue, run_worker
 ):
     exit_url = host.url("/docs/", host="127.0.0.1")
-    host.pages["/cookieless/"] = page(collector=collector, site=tracked_site, exit_url=exit_url, options="data-cookieless")
+    host.pages["/cookieless/"] = page(
+        collector=collector, site=tracked_site, exit_url=exit_url, options="data-cookieless"
+    )
     # Events of the DNT page would go to a closed port and so stay in the outbox, where the test
     # would see them: an empty outbox proves the tracker made none.
     closed = socket.create_server(("127.0.0.1", 0))

@@ -61,9 +61,7 @@ def test_a_preflight_from_an_origin_no_site_lists_gets_no_cors_headers(client, s
     assert "Access-Control-Allow-Credentials" not in response
 
 
-def test_a_text_plain_post_from_a_listed_origin_is_accepted_and_readable_by_the_page(
-    client, spoken, queue, run_worker
-):
+def test_a_text_plain_post_from_a_listed_origin_is_accepted_and_readable_by_the_page(client, spoken, queue, run_worker):
     response = beacon(client, spoken, SPOKEN)
     assert response.status_code == 202
     assert response["Access-Control-Allow-Origin"] == SPOKEN
