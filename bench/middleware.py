@@ -137,6 +137,13 @@ def main() -> None:
         worker = spawn([sys.executable, "manage.py", "rqworker", "events", "--burst"])
         worker.wait(timeout=600)
         expected = args.requests + 1  # and the warm-up request
+        import django_rq
+
+        queue = django_rq.get_queue("events")
+        if queue.failed_job_registry.count or queue.scheduled_job_registry.count:
+            job = queue.fetch_job((queue.failed_job_registry.get_job_ids() or queue.scheduled_job_registry.get_job_ids())[0])
+            print(f"jobs failed: {queue.failed_job_registry.count}, waiting to retry: "
+                  f"{queue.scheduled_job_registry.count}; first error: {(job.exc_info or '').strip().splitlines()[-1:]}")
         stored = Event.objects.filter(site=site).count()
         print(f"delivered to the collector: {'all' if delivered else 'NOT all'}; stored by the worker: "
               f"{stored} of {expected} recorded requests; dropped by the sender: {sender.dropped}")

@@ -36,7 +36,8 @@ def host(transactional_db, live_server, settings, queue):
     site = Site.objects.create(name="Host site", ip_privacy=IpPrivacy.RAW, allow_custom_events=False)
     key = site.rotate_server_key()
     settings.ROOT_URLCONF = "events.tests.host_site"
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, MIDDLEWARE]
+    # Where the README advises: right after SecurityMiddleware, before WhiteNoise and the rest.
+    settings.MIDDLEWARE = [settings.MIDDLEWARE[0], MIDDLEWARE, *settings.MIDDLEWARE[1:]]
     settings.THE_EYE_COLLECTOR_URL = live_server.url
     settings.THE_EYE_SERVER_KEY = key
     settings.THE_EYE_FLUSH_INTERVAL = 0.2
@@ -52,8 +53,14 @@ def visitor(**extra) -> Client:
 
 
 def deliver(run_worker) -> None:
+    """Deliver what the host's sender holds, then store it with a worker burst; no job may fail."""
+    import django_rq
+
     assert get_sender(config=config_from_settings()).flush(timeout=15), "events were not delivered"
     run_worker()
+    queue = django_rq.get_queue("events")
+    retried = queue.failed_job_registry.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
+    assert not retried, [queue.fetch_job(j).exc_info for j in retried]
 
 
 def closed_port() -> int:
