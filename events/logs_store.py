@@ -209,7 +209,9 @@ def parse_types(value: str | None) -> tuple[str, ...]:
     unknown = [name for name in names if name not in TYPES]
     if unknown or not names:
         raise LogsStoreError(
-            "INVALID_ACTION_TYPE", field="types", rule=f"must list only CLICK, VIEW or NAVIGATE, not {', '.join(unknown)}"
+            "INVALID_ACTION_TYPE",
+            field="types",
+            rule=f"must list only CLICK, VIEW or NAVIGATE, not {', '.join(unknown)}",
         )
     return names
 
@@ -218,7 +220,8 @@ def find_logs(*, query: LogQuery) -> list[dict[str, Any]]:
     """Stored Logs Store actions matching `query`, grouped into logs by userId and sessionId.
 
     Bounds are inclusive. Logs come in the order of their first matching action (then userId,
-    sessionId); each holds only its matching actions, oldest first, with times in UTC. Reads only; never raises on old rows.
+    sessionId); each holds only its matching actions, oldest first, with times in UTC. Reads
+    only.
     """
     events = Event.objects.filter(category=CATEGORY, name__in=[t.lower() for t in query.types])
     if query.site is not None:

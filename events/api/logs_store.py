@@ -54,8 +54,9 @@ class ActionSerializer(serializers.Serializer):
 
 
 class LogSerializer(serializers.Serializer):
-    userId = serializers.CharField(max_length=150)  # noqa: N815 — the format's own field names
-    sessionId = serializers.CharField(max_length=128)  # noqa: N815
+    # camelCase: the format's own field names.
+    userId = serializers.CharField(max_length=150)
+    sessionId = serializers.CharField(max_length=128)
     actions = ActionSerializer(many=True)
 
 
@@ -144,8 +145,8 @@ class LogCollection(APIView):
         operation_id="logs_list",
         parameters=[
             OpenApiParameter("userId", OpenApiTypes.STR, description="only this user's logs"),
-            OpenApiParameter("from", OpenApiTypes.STR, description="actions at or after this moment (ISO 8601 or date)"),
-            OpenApiParameter("to", OpenApiTypes.STR, description="actions at or before this moment (a date: that whole day)"),
+            OpenApiParameter("from", OpenApiTypes.STR, description="actions at or after this moment (ISO 8601, date)"),
+            OpenApiParameter("to", OpenApiTypes.STR, description="actions at or before this moment (a date: all of it)"),
             OpenApiParameter("types", OpenApiTypes.STR, description="comma list of CLICK, VIEW, NAVIGATE"),
             OpenApiParameter("site", OpenApiTypes.STR, description="public site id (default: all sites)"),
         ],

@@ -69,7 +69,9 @@ def test_events_cannot_be_added_changed_or_deleted_in_admin(admin_client, events
     assert b'name="_save"' not in detail.content  # …but there is nothing to save
     admin_client.post(f"/admin/events/event/{event.pk}/change/", {"user": "someone-else"})
     assert admin_client.get(f"/admin/events/event/{event.pk}/delete/").status_code == 403
-    admin_client.post("/admin/events/event/", {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"})
+    admin_client.post(
+        "/admin/events/event/", {"action": "delete_selected", "_selected_action": [event.pk], "post": "yes"}
+    )
     event.refresh_from_db()
     assert event.user == "learner7"
 

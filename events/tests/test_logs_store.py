@@ -125,7 +125,8 @@ BAD_BODIES = [
     ("an unknown type", one_log(type="SCROLL"), "INVALID_ACTION_TYPE"),
     ("a lower-case type", one_log(type="click"), "INVALID_ACTION_TYPE"),
     ("a click without locationX", one_log(properties={"locationY": 2}), "MISSING_LOCATION_X_VALUE"),
-    ("a click with a null locationX", one_log(properties={"locationX": None, "locationY": 2}), "MISSING_LOCATION_X_VALUE"),
+    ("a click with a null locationX", one_log(properties={"locationX": None, "locationY": 2}),
+     "MISSING_LOCATION_X_VALUE"),
     ("a click without locationY", one_log(properties={"locationX": 0}), "MISSING_LOCATION_Y_VALUE"),
     ("a view without viewedId", one_log(type="VIEW", properties={"x": 1}), "MISSING_VIEWEDID_VALUE"),
     ("a view with a blank viewedId", one_log(type="VIEW", properties={"viewedId": ""}), "MISSING_VIEWEDID_VALUE"),
@@ -152,7 +153,10 @@ def test_an_error_names_the_log_and_action_at_fault(client, site, queue):
     body[1]["actions"][1]["properties"] = {"pageFrom": "X"}
     response = post(client, body)
     assert response.json() == {
-        "success": False, "code": "MISSING_PAGETO_VALUE", "field": "[1].actions[1].properties.pageTo", "rule": "is required",
+        "success": False,
+        "code": "MISSING_PAGETO_VALUE",
+        "field": "[1].actions[1].properties.pageTo",
+        "rule": "is required",
     }
 
 
@@ -176,7 +180,9 @@ def test_one_bad_action_anywhere_rejects_the_whole_body(client, site, queue, run
 
 
 @pytest.mark.django_db
-def test_malformed_json_wrong_content_type_and_oversize_bodies_answer_in_the_formats_shape(client, site, queue, settings):
+def test_malformed_json_wrong_content_type_and_oversize_bodies_answer_in_the_formats_shape(
+    client, site, queue, settings
+):
     malformed = post(client, '[{"userId": ')
     assert malformed.status_code == 400
     assert malformed.json()["success"] is False and malformed.json()["code"] == "MALFORMED_JSON"
