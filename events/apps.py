@@ -9,3 +9,5 @@ class EventsConfig(AppConfig):
         # Connects the CORS receiver before the first request: a preflight reaches the CORS
         # middleware before any URLconf (and so any view module) has been imported.
         from events import cors  # noqa: F401
+        # Registers the Logs Store event types, so `ingest.accept` knows them from any caller.
+        from events import logs_store  # noqa: F401

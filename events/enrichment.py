@@ -64,15 +64,20 @@ def enrich(
     dropped: Dropped = Counter()
     rules = naming.rules()
     salt = visitors.salt_for(day=received_at.astimezone(UTC).date()) if site.cookieless else ""
+    # The request's own address and program stand for the visitor only when a browser sent it
+    # (batches queued before this flag existed came from visitors' requests).
+    sender_is_visitor = sender.get("visitor", True)
+    sender_ip = sender.get("ip") if sender_is_visitor else None
+    sender_agent = (sender.get("user_agent") or "") if sender_is_visitor else ""
     for event in events:
         timestamp = datetime.fromisoformat(event["timestamp"])
         # Per-event ip / user_agent come only from trusted senders (checked by ingest.accept).
-        user_agent = event.get("user_agent") or sender.get("user_agent") or ""
+        user_agent = event.get("user_agent") or sender_agent
         agent = useragents.describe(user_agent)
         if agent.is_bot:
             dropped[(timestamp.date(), DropReason.BOT)] += 1
             continue
-        full_ip = event.get("ip") or sender.get("ip")
+        full_ip = event.get("ip") or sender_ip
         place = geo.locate(ip=full_ip)
         row: dict[str, Any] = {name: event.get(name) or "" for name in COLUMNS_FROM_EVENT}
         if site.cookieless or not row["visitor_id"]:

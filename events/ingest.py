@@ -36,15 +36,26 @@ class Sender:
 
     `trusted` is true only for server-to-server senders that proved the site's secret key; only
     they may state a visitor's IP, user agent and timestamp per event (the middleware does).
+    `visitor` says whether the request's own IP and user agent are the visitor's: true for a
+    browser (the tracker) and for in-process senders acting for a visitor; false for a server
+    posting on its visitors' behalf, whose address and program (curl, python-requests) describe
+    the server, not a visitor — such events get no location and are never dropped as bots.
     """
 
     ip: str | None = None
     user_agent: str = ""
     source: str = "api"
     trusted: bool = False
+    visitor: bool = True
 
     def as_dict(self) -> dict[str, Any]:
-        return {"ip": self.ip, "user_agent": self.user_agent, "source": self.source, "trusted": self.trusted}
+        return {
+            "ip": self.ip,
+            "user_agent": self.user_agent,
+            "source": self.source,
+            "trusted": self.trusted,
+            "visitor": self.visitor,
+        }
 
 
 @dataclass
@@ -185,9 +196,11 @@ def _insert_postgresql(rows: list[dict[str, Any]]) -> set[str]:
     columns = ", ".join(f'"{c.column}"' for c in _COLUMNS)
     defaults = {f.attname: f.get_default() for f in _COLUMNS}
     with connection.cursor() as cursor:
+        # Made afresh in each transaction (ON COMMIT DROP): a table kept for the connection's
+        # life would keep the columns it had before a migration and break COPY afterwards.
         cursor.execute(
             f'CREATE TEMP TABLE IF NOT EXISTS "incoming_events" '
-            f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DELETE ROWS'
+            f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
         )
         raw = cursor.cursor  # the psycopg cursor under Django's wrapper
         with raw.copy(f'COPY "incoming_events" ({columns}) FROM STDIN') as copy:

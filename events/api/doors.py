@@ -121,9 +121,14 @@ def client_ip(request: HttpRequest) -> str | None:
 
 
 def sender_for(request: HttpRequest, *, source: str, trusted: bool) -> Sender:
+    """Describe who sent a request. Browsers always send `Origin` on a POST (the tracker's
+    beacons and fetches do); a request without it comes from a program on a server, whose own
+    address and User-Agent are not a visitor's."""
+    from_browser = bool(request.META.get("HTTP_ORIGIN"))
     return Sender(
         ip=client_ip(request),
         user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
-        source=source,
+        source="tracker" if from_browser and source == "api" else source,
         trusted=trusted,
+        visitor=from_browser,
     )

@@ -419,11 +419,12 @@ def test_utm_tags_and_the_entry_referrer_describe_the_session(site):
 def test_the_worker_enriches_what_the_api_accepted(client, site, queue, run_worker):
     events = [view("/watch/Python/Loops/Hindi/", visitor_id="v9", screen="1920x1080", language="hi-IN"),
               view("/", minutes=2, visitor_id="v9")]
+    # Sent by browsers (they always send Origin on a POST), so the request's IP and UA are the visitor's.
     response = client.post("/api/events/", data=json.dumps(events), content_type="application/json",
-                           HTTP_USER_AGENT=ANDROID_PHONE, REMOTE_ADDR=MUMBAI)
+                           HTTP_USER_AGENT=ANDROID_PHONE, REMOTE_ADDR=MUMBAI, HTTP_ORIGIN="http://localhost:8123")
     assert response.status_code == 202
     bot = client.post("/api/events/", data=json.dumps([view(session="b")]), content_type="application/json",
-                      HTTP_USER_AGENT=GOOGLEBOT, REMOTE_ADDR=MUMBAI)
+                      HTTP_USER_AGENT=GOOGLEBOT, REMOTE_ADDR=MUMBAI, HTTP_ORIGIN="http://localhost:8123")
     assert bot.status_code == 202  # a bot is not told it was dropped
     assert run_worker() == 2
     row = stored(events[0])
@@ -432,6 +433,19 @@ def test_the_worker_enriches_what_the_api_accepted(client, site, queue, run_work
     session = Session.objects.get(site=site)
     assert (session.pageviews, session.entry_path, session.exit_path, session.country) == (2, "/watch/Python/Loops/Hindi/", "/", "IN")
     assert dropped(site, "bot") == 1
+
+
+
+@pytest.mark.django_db
+def test_a_server_posting_for_its_visitors_is_neither_a_bot_nor_located_at_its_own_address(client, site, queue, run_worker):
+    # No Origin header: a program on a server (curl here) sends events about its visitors.
+    response = client.post("/api/events/", data=json.dumps([view("/")]), content_type="application/json",
+                           HTTP_USER_AGENT="curl/8.5.0", REMOTE_ADDR=MUMBAI)
+    assert response.status_code == 202
+    run_worker()
+    row = Event.objects.get(site=site)
+    assert (row.source, row.ip, row.city, row.user_agent, row.device_type) == ("api", None, "", "", "")
+    assert dropped(site, "bot") == 0
 
 
 # --- Concurrency (PostgreSQL: real parallel transactions) ----------------------------------
