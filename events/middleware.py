@@ -249,10 +249,12 @@ class TheEyeMiddleware:
         view = getattr(request, "_the_eye_view", None)
         if view is not None:
             view_func, view_args, view_kwargs = view
-            data["view"] = f"{getattr(view_func, '__module__', '')}.{getattr(view_func, '__qualname__', view_func)}"
+            # A class-based view's function is a closure named "as_view.<locals>.view": name the class.
+            named = getattr(view_func, "view_class", view_func)
+            data["view"] = f"{getattr(named, '__module__', '')}.{getattr(named, '__qualname__', named)}"
             match = getattr(request, "resolver_match", None)
-            if match is not None and match.view_name:
-                data["url_name"] = match.view_name
+            if match is not None and match.url_name:
+                data["url_name"] = match.view_name  # with its namespace, as reverse() takes it
             if view_args:
                 data["view_args"] = redaction.redact(json_safe(list(view_args)), patterns=patterns)
             if view_kwargs:

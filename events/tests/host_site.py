@@ -10,6 +10,7 @@ import json
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import include, path, re_path, register_converter
+from django.views import View
 
 
 def watch(request: HttpRequest, foss: str, tutorial: str, language: str) -> HttpResponse:
@@ -33,6 +34,11 @@ def profile_api(request: HttpRequest) -> JsonResponse:
 
 def upload(request: HttpRequest) -> HttpResponse:
     return HttpResponse(f"got {len(request.FILES)} files")
+
+
+class CourseList(View):
+    def get(self, request: HttpRequest) -> HttpResponse:
+        return HttpResponse("BASH, Python, Scilab")
 
 
 def reset_password(request: HttpRequest, uidb64: str, token: str) -> HttpResponse:
@@ -72,6 +78,7 @@ urlpatterns = [
     path("accounts/reset/<uidb64>/<token>/", reset_password, name="password_reset_confirm"),
     path("profile/api/", profile_api, name="profile-api"),
     path("upload/", upload, name="upload"),
+    path("courses/", CourseList.as_view(), name="courses"),
     path("odd/<unprintable:thing>/", odd, name="odd"),
     path("", include("the_eye.urls")),
 ]

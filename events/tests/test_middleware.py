@@ -166,13 +166,17 @@ def test_positional_view_args_missing_pages_and_url_tokens_are_recorded(host, ru
     browser.get("/archive/2024/02/")
     missing = browser.get("/no/such/page/")
     browser.get("/accounts/reset/MQ/c0ffee-reset-token/")
+    browser.get("/courses/")
     assert missing.status_code == 404
     deliver(run_worker)
 
-    events = {e.data["status"]: e for e in Event.objects.all() if e.path != "/archive/2024/02/"}
+    events = {e.data["status"]: e for e in Event.objects.exclude(path__in=["/archive/2024/02/", "/courses/"])}
     archive = Event.objects.get(path="/archive/2024/02/")
     assert archive.data["view_args"] == ["2024", "02"]
+    courses = Event.objects.get(path="/courses/").data
+    assert (courses["view"], courses["url_name"]) == ("events.tests.host_site.CourseList", "courses")
     assert events[404].path == "/no/such/page/"  # the seed silently dropped unmatched paths
+    assert "view" not in events[404].data
     reset = events[200]
     assert reset.path == "/accounts/reset/MQ/[redacted]/"
     assert reset.data["view_kwargs"] == {"uidb64": "MQ", "token": "[redacted]"}
