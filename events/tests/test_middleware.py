@@ -274,3 +274,12 @@ def test_inside_the_eye_the_middleware_hands_events_to_the_ingest_path(host, run
 
     event = Event.objects.get()
     assert (event.source, event.path, event.ip) == ("middleware", "/watch/BASH/Intro/English/", INDIAN_IP)
+
+
+def test_without_a_collector_address_the_middleware_stays_out_of_the_way(host, settings, run_worker):
+    settings.THE_EYE_COLLECTOR_URL = ""
+    response = visitor().get("/watch/BASH/Intro/English/")
+    assert (response.status_code, response.content) == (200, b"watching BASH / Intro in English")
+    assert "the_eye_vid" not in response.cookies
+    run_worker()
+    assert Event.objects.count() == 0
