@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from redis.exceptions import RedisError
 
 from events import enrichment
@@ -185,36 +185,56 @@ def _insert_generic(rows: list[dict[str, Any]]) -> set[str]:
     return {r["id"] for r in fresh}
 
 
-def _copy_value(field_name: str, value: Any) -> Any:
-    if field_name == "data":
-        return json.dumps(value, separators=(",", ":"))
-    return value
+def _copy_rows(cursor: Any, table: str, rows: list[dict[str, Any]]) -> None:
+    """COPY rows into `table` (text format; JSON as text, other values as psycopg adapts them)."""
+    columns = ", ".join(f'"{c.column}"' for c in _COLUMNS)
+    defaults = [(f.attname, f.get_default()) for f in _COLUMNS]
+    dumps = json.JSONEncoder(separators=(",", ":")).encode
+    with cursor.cursor.copy(f'COPY "{table}" ({columns}) FROM STDIN') as copy:  # the psycopg cursor
+        for row in rows:
+            values = [row.get(name, default) for name, default in defaults]
+            values[_DATA_INDEX] = dumps(values[_DATA_INDEX])
+            copy.write_row(values)
+
+
+_DATA_INDEX = _ATTNAMES.index("data")
 
 
 def _insert_postgresql(rows: list[dict[str, Any]]) -> set[str]:
+    """Look up which ids exist, COPY the rest straight into the table.
+
+    Duplicates are rare (retried jobs, resent batches), so the common case costs one index
+    look-up plus a plain COPY. If another worker stores one of these ids between the look-up and
+    the COPY, the COPY fails on the primary key; then the batch goes through a staging table and
+    `INSERT … ON CONFLICT DO NOTHING`, which skips whatever is already there.
+    """
     table = Event._meta.db_table
-    columns = ", ".join(f'"{c.column}"' for c in _COLUMNS)
-    defaults = {f.attname: f.get_default() for f in _COLUMNS}
     with connection.cursor() as cursor:
-        # Made afresh in each transaction (ON COMMIT DROP): a table kept for the connection's
-        # life would keep the columns it had before a migration and break COPY afterwards.
-        cursor.execute(
-            f'CREATE TEMP TABLE IF NOT EXISTS "incoming_events" '
-            f'(LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
-        )
-        raw = cursor.cursor  # the psycopg cursor under Django's wrapper
-        with raw.copy(f'COPY "incoming_events" ({columns}) FROM STDIN') as copy:
-            for row in rows:
-                copy.write_row(
-                    [_copy_value(name, row.get(name, defaults.get(name))) for name in _ATTNAMES]
-                )
-        cursor.execute(
-            f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "incoming_events" '
-            f'ON CONFLICT (id) DO NOTHING RETURNING id'
-        )
-        new_ids = {str(r[0]) for r in cursor.fetchall()}
-        cursor.execute('TRUNCATE "incoming_events"')
-    return new_ids
+        cursor.execute(f'SELECT id FROM "{table}" WHERE id = ANY(%s::uuid[])', [[r["id"] for r in rows]])
+        existing = {str(r[0]) for r in cursor.fetchall()}
+        fresh = [r for r in rows if r["id"] not in existing]
+        if not fresh:
+            return set()
+        try:
+            with transaction.atomic():  # a savepoint, so a failed COPY leaves the batch usable
+                _copy_rows(cursor, table, fresh)
+            return {r["id"] for r in fresh}
+        except IntegrityError:
+            return _insert_postgresql_staged(cursor, table, fresh)
+
+
+def _insert_postgresql_staged(cursor: Any, table: str, rows: list[dict[str, Any]]) -> set[str]:
+    columns = ", ".join(f'"{c.column}"' for c in _COLUMNS)
+    # Made afresh in each transaction (ON COMMIT DROP): a table kept for the connection's life
+    # would keep the columns it had before a migration and break COPY afterwards.
+    cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "incoming_events" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
+    cursor.execute('TRUNCATE "incoming_events"')
+    _copy_rows(cursor, "incoming_events", rows)
+    cursor.execute(
+        f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "incoming_events" '
+        f'ON CONFLICT (id) DO NOTHING RETURNING id'
+    )
+    return {str(r[0]) for r in cursor.fetchall()}
 
 
 def event_rows_for(events: Iterable[Event]) -> list[dict[str, Any]]:

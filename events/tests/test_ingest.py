@@ -108,3 +108,20 @@ def test_with_redis_down_the_client_still_gets_202_and_the_batch_is_stored(clien
     assert set(map(str, Event.objects.values_list("id", flat=True))) == set(response.json()["ids"])
     health = client.get("/health/")
     assert health.status_code == 503 and health.json()["queue"]["ok"] is False
+
+
+@pytest.mark.django_db
+def test_the_staged_insert_used_after_a_lost_race_skips_ids_stored_meanwhile(site):
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the staged COPY path exists only on PostgreSQL")
+    accepted = ingest.accept(site=site, payload=[page_view(), page_view()], sender=sender(), direct=True)
+    stored_meanwhile = Event.objects.get(id=accepted.ids[0])
+    rows = ingest.event_rows_for([stored_meanwhile]) + [
+        dict(ingest.event_rows_for([stored_meanwhile])[0], id="9d0c8f1e-1111-4c55-9d0e-1f2a3b4c5d6e")
+    ]
+    with transaction.atomic(), connection.cursor() as cursor:
+        new_ids = ingest._insert_postgresql_staged(cursor, Event._meta.db_table, rows)
+    assert new_ids == {"9d0c8f1e-1111-4c55-9d0e-1f2a3b4c5d6e"}
+    assert Event.objects.count() == 3
