@@ -195,8 +195,8 @@ _FIRST_EVENT_SQL = {
     "city": "f.country || '|' || f.region || '|' || f.city",
     "referrer": "f.referrer_host",
     "visitor_type": "CASE WHEN f.is_new_visitor IS NULL THEN '' WHEN f.is_new_visitor THEN 'new' ELSE 'returning' END",
-    "entry": "pv.path",
-    "exit": "pv.path",
+    "entry": "s.pv_path",
+    "exit": "s.pv_path",
 }
 _FIRST_EVENT_COLUMNS = (
     "country", "region", "city", "browser", "os", "device", "device_type", "screen", "language",
@@ -206,32 +206,35 @@ _FIRST_EVENT_COLUMNS = (
 
 def _raw_visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[tuple]:
     """(value, visits, bounces, duration, pageviews) per value (and per start day) from events."""
+    is_pv = Case(When(PAGE_VIEW, then=Value(1)), default=Value(0), output_field=IntegerField())
+    windows = {
+        "rn": Window(RowNumber(), partition_by=[F("session_id")], order_by=[F("timestamp").asc(), F("id").asc()]),
+    }
+    if dimension in ("entry", "exit"):
+        # Numbered within (visit, is page view): row 1 of the page views is the entry (or exit).
+        order = [F("timestamp").asc(), F("id").asc()] if dimension == "entry" else [F("timestamp").desc(), F("id").desc()]
+        windows["pv_k"] = Window(RowNumber(), partition_by=[F("session_id"), is_pv], order_by=order)
     ev = (
         _events(scope, margin=VISIT_MARGIN)
-        .annotate(
-            rn=Window(RowNumber(), partition_by=[F("session_id")], order_by=[F("timestamp").asc(), F("id").asc()]),
-            is_pv=Case(When(PAGE_VIEW, then=Value(1)), default=Value(0), output_field=IntegerField()),
-        )
-        .values("id", "session_id", "timestamp", "path", *_FIRST_EVENT_COLUMNS, "rn", "is_pv")
+        .annotate(is_pv=is_pv, **windows)
+        .values("id", "session_id", "timestamp", "path", *_FIRST_EVENT_COLUMNS, "is_pv", *windows)
     )
     ev_sql, params = ev.query.sql_with_params()
     value = _FIRST_EVENT_SQL.get(dimension, f"f.{dimension}")
-    join_pv = ""
+    pv_path, has_pv = "NULL", ""
     if dimension in ("entry", "exit"):
-        order = "timestamp, id" if dimension == "entry" else "timestamp DESC, id DESC"
-        join_pv = "JOIN pv ON pv.session_id = s.session_id AND pv.k = 1"
-        pv_cte = f", pv AS (SELECT session_id, path, ROW_NUMBER() OVER (PARTITION BY session_id ORDER BY {order}) AS k FROM ev WHERE is_pv = 1)"
-    else:
-        pv_cte = ""
+        # The entry (exit) page travels with the visit's aggregate: no second join over events.
+        pv_path = "MAX(CASE WHEN is_pv = 1 AND pv_k = 1 THEN path END)"
+        has_pv = "AND s.pv_path IS NOT NULL"
     day = f", {_day_sql('s.started')}" if by_day else ""
     sql = (
-        f"WITH ev AS ({ev_sql}){pv_cte}, "
-        "s AS (SELECT session_id, MIN(timestamp) AS started, MAX(timestamp) AS ended, SUM(is_pv) AS views "
-        "FROM ev GROUP BY session_id) "
+        f"WITH ev AS ({ev_sql}), "
+        "s AS (SELECT session_id, MIN(timestamp) AS started, MAX(timestamp) AS ended, SUM(is_pv) AS views, "
+        f"{pv_path} AS pv_path FROM ev GROUP BY session_id) "
         f"SELECT {value} AS v{day}, COUNT(*), SUM(CASE WHEN s.views < 2 THEN 1 ELSE 0 END), "
         f"SUM({_duration_sql('s.started', 's.ended')}), SUM(s.views) "
-        f"FROM s JOIN ev f ON f.session_id = s.session_id AND f.rn = 1 {join_pv} "
-        f"WHERE s.started >= %s AND s.started < %s GROUP BY 1{', 2' if by_day else ''}"
+        f"FROM s JOIN ev f ON f.session_id = s.session_id AND f.rn = 1 "
+        f"WHERE s.started >= %s AND s.started < %s {has_pv} GROUP BY 1{', 2' if by_day else ''}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, _adapt(scope.start_at()), _adapt(scope.end_before())))

@@ -43,6 +43,32 @@ CAMPAIGNS = [
 ]
 
 
+EXIT_LINKS = ["https://fossee.in/", "https://www.python.org/downloads/", "https://www.scilab.org/",
+              "https://www.gimp.org/", "https://nptel.ac.in/"]
+DEMO_BATCH = 1000  # events per ingest call (EVENTS_MAX_BATCH)
+
+
+class ProgressBar:
+    """A one-line progress bar on the terminal: bar, percent, count and rate."""
+
+    def __init__(self, *, total: int, out, width: int = 30) -> None:
+        import time
+
+        self.total, self.out, self.width, self.started = max(1, total), out, width, time.monotonic()
+
+    def show(self, done: int) -> None:
+        import time
+
+        share = min(1.0, done / self.total)
+        rate = done / max(1e-6, time.monotonic() - self.started)
+        bar = "#" * int(share * self.width)
+        self.out.write(f"\r[{bar:<{self.width}}] {share:4.0%} {done:,}/{self.total:,} events, {rate:,.0f}/s", ending="")
+        self.out.flush()
+
+    def done(self) -> None:
+        self.out.write("")
+
+
 def admin_password() -> str:
     """The demo admin's password: $DEMO_ADMIN_PASSWORD, else one made once and kept in var/."""
     import os
@@ -97,6 +123,8 @@ class Command(BaseCommand):
         now = datetime.now(UTC).replace(microsecond=0)
         made = stored = 0
         session_number = 0
+        pending: list[dict] = []
+        progress = ProgressBar(total=count, out=self.stderr)
         while made < count:
             session_number += 1
             session_id = str(uuid.uuid5(DEMO_NAMESPACE, f"session-{seed}-{session_number}"))
@@ -110,6 +138,8 @@ class Command(BaseCommand):
             batch = []
             moment = start
             for step in range(min(rng.randint(1, 8), count - made)):
+                if moment > now:
+                    break  # a visit that started minutes ago has not gone further yet
                 if rng.random() < 0.55:
                     foss, lang, tut = rng.choice(FOSSES), rng.choice(LANGUAGES), rng.choice(TUTORIALS)
                     page = f"/watch/{foss}/{tut}/{lang}/"
@@ -136,9 +166,42 @@ class Command(BaseCommand):
                     "referrer": referrer if step == 0 else f"https://{HOST}/",
                 })
                 moment += timedelta(seconds=rng.randint(10, 400))
+            for view in [e for e in batch if e["name"] == "page_view" and not is_bot and rng.random() < 0.6]:
+                batch.append({
+                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{view['id']}-engaged")),
+                    "session_id": session_id, "visitor_id": view["visitor_id"],
+                    "category": "page_interaction", "name": "engagement",
+                    "data": {"host": HOST, "path": view["data"]["path"], "engaged_seconds": rng.randint(3, 240)},
+                    "timestamp": view["timestamp"],
+                })
+            if batch and not is_bot and rng.random() < 0.15:
+                last = batch[-1]
+                batch.append({
+                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-exit")),
+                    "session_id": session_id, "visitor_id": last["visitor_id"],
+                    "category": "page_interaction", "name": "exit_link",
+                    "data": {"host": HOST, "path": last["data"]["path"], "href": rng.choice(EXIT_LINKS)},
+                    "timestamp": (moment - timedelta(seconds=5)).isoformat(),
+                })
             user_agent = rng.choice(BOT_USER_AGENTS) if is_bot else habits.choice(USER_AGENTS)
-            sender = ingest.Sender(ip=habits.choice(IPS), user_agent=user_agent, source="demo", trusted=True)
-            accepted = ingest.accept(site=site, payload=batch, sender=sender, direct=True)
+            # The server key lets one request state each event's own address and browser, so many
+            # visits travel in one batch: the same ingest path, a thousand events per transaction.
+            ip = habits.choice(IPS)
+            for event in batch:
+                event.update(ip=ip, user_agent=user_agent)
+            if len(pending) + len(batch) > DEMO_BATCH:
+                stored += self._store(site, pending)
+                pending = []
+                progress.show(made)
+            pending += batch
             made += len(batch)
-            stored += accepted.stored.inserted if accepted.stored else 0
+        if pending:
+            stored += self._store(site, pending)
+            progress.show(made)
+        progress.done()
         return made, stored
+
+    def _store(self, site: Site, events: list[dict]) -> int:
+        sender = ingest.Sender(source="demo", trusted=True)
+        accepted = ingest.accept(site=site, payload=events, sender=sender, direct=True)
+        return accepted.stored.inserted if accepted.stored else 0
