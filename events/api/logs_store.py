@@ -12,13 +12,14 @@ from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, serializers
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events import cors, logs_store
 from events.api import doors
+from events.api.access import OpenToSendersMixin
 from events.api.filters import parse_moment
 from events.models import Site
 from the_eye.api_errors import ApiError
@@ -93,20 +94,8 @@ def _bound(value: str | None, *, end: bool) -> datetime | None:
     return midnight + timedelta(days=1, microseconds=-1) if end else midnight
 
 
-class LogCollection(APIView):
+class LogCollection(OpenToSendersMixin, APIView):
     """`POST`: anyone sends Logs Store logs for a site. `GET`: staff read them back as logs."""
-
-    def get_authenticators(self):
-        # `request` is None while the API schema is generated.
-        # Collecting needs no login (and so no CSRF), like POST /api/events/.
-        if getattr(self.request, "method", None) == "POST":
-            return []
-        return super().get_authenticators()
-
-    def get_permissions(self):
-        if getattr(self.request, "method", None) in ("POST", "OPTIONS"):
-            return [permissions.AllowAny()]
-        return super().get_permissions()
 
     def get_exception_handler(self):
         return logs_store_exception_handler
