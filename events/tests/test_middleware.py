@@ -42,7 +42,6 @@ def host(transactional_db, live_server, settings, queue):
     settings.THE_EYE_SERVER_KEY = key
     settings.THE_EYE_FLUSH_INTERVAL = 0.2
     settings.THE_EYE_TIMEOUT = 5.0
-    site.server_key = key
     yield site
     sender_module.close_all(timeout=2)
 
@@ -283,3 +282,15 @@ def test_without_a_collector_address_the_middleware_stays_out_of_the_way(host, s
     assert "the_eye_vid" not in response.cookies
     run_worker()
     assert Event.objects.count() == 0
+
+
+def test_the_host_adds_its_own_secrets_and_an_oversized_form_still_counts_as_a_visit(host, settings, run_worker):
+    settings.THE_EYE_REDACT_KEYS = ["mobile*"]
+    browser = visitor()
+    browser.post("/accounts/signup/", {"username": "ravi", "mobile_number": "9876543210"})
+    browser.post("/accounts/signup/", {f"answer_{n}": "x" * 900 for n in range(40)})  # ~36 KB of fields
+    deliver(run_worker)
+
+    posts = [e.data["post"] for e in Event.objects.order_by("timestamp")]
+    assert posts[0] == {"username": "ravi", "mobile_number": "[redacted]"}
+    assert posts[1] == "[omitted: more than 12000 bytes]"
