@@ -93,7 +93,8 @@ def enrich(
         else:
             event_name = f"{row['category']}.{row['name']}"
         origin = referrers.classify(referrer=row["referrer"], page_host=row["host"])
-        shared = event.get("geo") or {}  # the visitor's own position beats the IP's guess
+        # The visitor's own position beats the IP's guess, when the site asks for positions at all.
+        shared = (event.get("geo") or {}) if site.collect_geolocation else {}
         row.update(
             id=event["id"],
             site_id=site.pk,

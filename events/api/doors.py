@@ -120,6 +120,23 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def visitor_opted_out(request: HttpRequest, payload: Any) -> bool:
+    """True when a browser says Do Not Track or Global Privacy Control and the site respects it.
+
+    The tracker already sends nothing then (its `data-respect-dnt`); this keeps the promise
+    even for a tag that forgot the attribute. Only browsers' requests carry these headers.
+    """
+    if request.META.get("HTTP_DNT") != "1" and request.META.get("HTTP_SEC_GPC") != "1":
+        return False
+    if not request.META.get("HTTP_ORIGIN"):
+        return False
+    try:
+        site, _ = find_site(request, payload)
+    except ApiError:
+        return False  # let the normal path answer the error
+    return site.respect_dnt
+
+
 def sender_for(request: HttpRequest, *, source: str, trusted: bool) -> Sender:
     """Describe who sent a request. Browsers always send `Origin` on a POST (the tracker's
     beacons and fetches do); a request without it comes from a program on a server, whose own

@@ -82,6 +82,8 @@ class EventCollection(OpenToSendersMixin, generics.ListAPIView):
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         payload = doors.read_json_body(request._request)
+        if doors.visitor_opted_out(request, payload):
+            return Response({"accepted": 0, "ids": [], "ignored": "do_not_track"}, status=status.HTTP_202_ACCEPTED)
         accepted = accept_or_raise(request=request, payload=payload, source="api")
         return Response({"accepted": accepted.count, "ids": accepted.ids}, status=status.HTTP_202_ACCEPTED)
 

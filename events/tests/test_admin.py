@@ -118,3 +118,14 @@ def test_rotating_a_key_shows_the_new_one_and_the_old_one_stops_working(admin_cl
 def test_staff_without_permissions_cannot_see_events_in_admin(client, staff_user, events):
     client.force_login(staff_user)
     assert client.get("/admin/events/event/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_a_sites_page_shows_the_tracker_tag_its_privacy_settings_need(admin_client, site):
+    site.cookieless = site.respect_dnt = True
+    site.save()
+    html = admin_client.get(f"/admin/events/site/{site.pk}/change/").content.decode()
+    assert (
+        f'&lt;script defer src=&quot;http://testserver/static/the_eye/tracker.js&quot; data-site=&quot;{site.site_id}&quot; '
+        f"data-cookieless data-respect-dnt&gt;&lt;/script&gt;"
+    ) in html

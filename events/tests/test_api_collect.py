@@ -157,3 +157,30 @@ def test_only_a_server_key_may_state_the_visitors_ip_and_user_agent(client, site
     run_worker()
     stored = Event.objects.get()
     assert (stored.ip, stored.user_agent) == ("49.36.0.0", "Mozilla/5.0 Test")
+
+
+@pytest.mark.django_db
+def test_a_browser_saying_do_not_track_is_not_recorded_when_the_site_respects_it(client, site, queue):
+    origin = {"HTTP_ORIGIN": "http://localhost:8123"}
+    assert post(client, page_view(), HTTP_DNT="1", **origin).json()["accepted"] == 1  # the site doesn't ask
+    site.respect_dnt = True
+    site.save()
+    for header in ({"HTTP_DNT": "1"}, {"HTTP_SEC_GPC": "1"}):
+        response = post(client, page_view(), **header, **origin)
+        assert response.status_code == 202
+        assert response.json() == {"accepted": 0, "ids": [], "ignored": "do_not_track"}
+    assert queue.count == 1  # only the request made before the site asked
+
+
+@pytest.mark.django_db
+def test_a_shared_position_is_kept_only_for_sites_that_ask_for_positions(client, site, queue, run_worker):
+    origin = {"HTTP_ORIGIN": "http://localhost:8123"}
+    position = {"latitude": 19.13, "longitude": 72.91, "accuracy": 30}
+    post(client, page_view(geo=position), **origin)
+    run_worker()
+    assert Event.objects.get().latitude is None  # 127.0.0.1 has no location either
+    site.collect_geolocation = True
+    site.save()
+    post(client, page_view(geo=position), **origin)
+    run_worker()
+    assert Event.objects.filter(latitude=19.13, longitude=72.91).count() == 1

@@ -123,6 +123,8 @@ def test_the_location_is_looked_up_before_the_site_reduces_or_drops_the_ip(site)
 
 @pytest.mark.django_db
 def test_a_position_the_visitor_shared_wins_over_the_ip_guess(site):
+    site.collect_geolocation = True  # positions are kept only for sites that ask for them
+    site.save()
     event = view(geo={"latitude": 19.1334, "longitude": 72.9133, "accuracy": 20})
     send(site, [event], ip=DELHI, trusted=False)
     row = stored(event)

@@ -217,6 +217,8 @@ def test_a_page_on_an_origin_the_site_does_not_list_is_refused(browser, host, co
 def test_the_pageview_gets_location_browser_and_device_and_the_visitors_own_position(
     browser, host, collector, tracked_site, run_worker
 ):
+    tracked_site.collect_geolocation = True
+    tracked_site.save()
     serve(host, collector=collector, site=tracked_site, options="data-geolocation")
     browser.execute_cdp_cmd("Browser.grantPermissions", {"origin": host.origin(), "permissions": ["geolocation"]})
     browser.execute_cdp_cmd(
