@@ -80,6 +80,8 @@ def load(*, site, total: int, days: int, seed: int) -> None:
             referrer = rng.choice(REFERRERS)
             first = len(events)
             for step in range(rng.choice([1, 1, 2, 3, 4, 5, 6, 8])):
+                if moment > now:
+                    break
                 if rng.random() < 0.6:
                     path = f"/watch/{rng.choice(COURSES)}/{rng.choice(TUTORIALS)}/{habits.choice(LANGUAGES)}/"
                 else:

@@ -283,16 +283,22 @@ def record(*, rows: list[Row]) -> None:
 
 
 def rebuild(*, site_id: int, batch_sessions: int = 2000) -> int:
-    """Delete and recompute every rollup row of one site from its raw events; returns events read.
+    """Recompute one site's rollups from its raw events; returns the number of events read.
 
-    Atomic: readers see the old rollups until the new ones are complete. Meant for repairs (after
-    a restore, or a change in how a number is defined); normal operation never needs it.
+    Days before the oldest stored event (raw events purged by `purge_events`) keep their rollups;
+    every later day is deleted and recomputed. Atomic: readers see the old rollups until the new
+    ones are complete. Meant for catch-up and repairs (after a restore, a late earlier visit, or a
+    change in how a number is defined); storing events keeps rollups current without it.
     """
     fields = [*SESSION_FIELDS, "visitor_id", "event_name", "data", "latitude", "longitude"]
     read = 0
+    oldest = Event.objects.filter(site_id=site_id).order_by("timestamp").values_list("timestamp", flat=True).first()
+    if oldest is None:
+        return 0
+    since = oldest.date()
     with transaction.atomic():
         for model in (DailyMetric, DailyVisitor, DailyPageVisitor):
-            model.objects.filter(site_id=site_id).delete()
+            model.objects.filter(site_id=site_id, day__gte=since).delete()
         sessions = Event.objects.filter(site_id=site_id).values_list("session_id", flat=True).distinct()
         last = None
         while True:
@@ -312,6 +318,6 @@ def rebuild(*, site_id: int, batch_sessions: int = 2000) -> int:
                 per_session[event["session_id"]].append(event)
             for session_events in per_session.values():
                 _add(changes, visit_contributions(session_events))
-            _upsert_metrics(changes)
+            _upsert_metrics({key: counters for key, counters in changes.items() if key[1] >= since})
             _insert_sets(events)
     return read

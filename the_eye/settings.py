@@ -110,6 +110,8 @@ EVENTS_MAX_DATA_BYTES = env.int("EVENTS_MAX_DATA_BYTES", default=16 * 1024)
 EVENTS_BULK_SIZE = env.int("EVENTS_BULK_SIZE", default=1000)
 EVENTS_MAX_FUTURE_SECONDS = env.int("EVENTS_MAX_FUTURE_SECONDS", default=300)
 EVENTS_JOB_RETRY_INTERVALS = env.list("EVENTS_JOB_RETRY_INTERVALS", cast=int, default=[5, 30, 120, 600, 1800])
+# Raw events older than this many days are deleted nightly (rollups are kept); 0 keeps them all.
+EVENTS_RETENTION_DAYS = env.int("EVENTS_RETENTION_DAYS", default=0)
 # Enrichment (events/enrichment.py). Empty GEOIP_PATH: the GeoLite2 City file shipped on PyPI.
 GEOIP_PATH = env.str("GEOIP_PATH", default="")
 SESSION_INACTIVITY_MINUTES = env.int("SESSION_INACTIVITY_MINUTES", default=30)

@@ -85,3 +85,24 @@ def test_a_visitor_seen_twice_in_a_day_is_one_member_of_that_days_visitor_set(si
     store(site, [view("s1", "/", 0, visitor_id="v1"), view("s2", "/", 30, visitor_id="v1"), view("s3", "/", 40)])
     assert DailyVisitor.objects.filter(site=site).count() == 2
     assert DailyPageVisitor.objects.filter(site=site).count() == 2
+
+
+def test_purged_days_keep_their_rollups_through_a_rebuild(site, settings):
+    from django.core.management import call_command
+
+    old = START - timedelta(days=40)
+    store(site, [view("old", "/", 0, timestamp=old.isoformat()), view("s1", "/", 0)])
+    call_command("purge_events", days=30)
+    rebuild(site_id=site.pk)
+    days = set(DailyMetric.objects.filter(site=site, dimension="total").values_list("day", flat=True))
+    assert days == {old.date(), START.date()}
+
+
+def test_the_schedule_runs_the_rebuild_after_the_purge_every_night(queue):
+    from rq.cron import CronScheduler
+
+    scheduler = CronScheduler(connection=queue.connection)
+    scheduler.load_config_from_file("rollups.cron")
+    jobs = {job.func_name.rsplit(".", 1)[-1]: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"rebuild_rollups", "purge_events"}
+    assert (jobs["purge_events"].cron, jobs["rebuild_rollups"].cron) == ("47 2 * * *", "17 3 * * *")

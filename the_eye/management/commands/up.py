@@ -43,6 +43,8 @@ class Command(BaseCommand):
                 call_command("demo", events=demo_events, stdout=self.stdout)
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             self._spawn("worker", [*manage, "rqworker", "events", "default", "--with-scheduler"], env)
+            # Periodic work (rollup catch-up, retention purge): see rollups/cron.py.
+            self._spawn("cron", [*manage, "rqcron", "rollups.cron"], env)
             self._spawn(
                 "web",
                 [sys.executable, "-m", "gunicorn", "the_eye.wsgi", "--bind", f"{host}:{port}",
