@@ -29,7 +29,8 @@ def safe(text: object, *, limit: int = LABEL_LIMIT) -> str:
     value = str(text) if text not in (None, "") else "(none)"
     if len(value) > limit:
         value = value[: limit - 1] + "…"
-    return html.escape(value, quote=True)
+    # Without "<" no tag can open; quotes stay as they are (Plotly would show &quot; literally).
+    return html.escape(value, quote=False)
 
 
 def _layout(fig: go.Figure, *, title: str, height: int = 320) -> go.Figure:

@@ -143,3 +143,19 @@ def test_the_realtime_page_answers_json_for_its_refresh(staff_client, traffic):
     assert data["cards"][0]["label"] == "Visitors in the last 30 minutes"
     assert any(row[0] == "/news/" for row in data["table"]["rows"])
     assert XSS_PATH not in str(data["figure"])
+
+
+def test_the_courses_page_shows_completion_and_a_retention_curve_from_learner_progress(staff_client, site):
+    import io as text_io
+
+    from progress.demo import load_demo
+    from progress.models import Progress
+
+    load_demo(stdout=text_io.StringIO())
+    rows = list(Progress.objects.all())
+    body = staff_client.get("/dashboard/courses/?period=7d").content.decode()
+    assert "Completion per course and language" in body and 'id="retention"' in body
+    export = staff_client.get("/dashboard/courses/?period=7d&export=csv&table=completion").content.decode()
+    table = list(csv.reader(io.StringIO(export)))
+    assert sum(int(r[3]) for r in table[1:]) == len(rows)  # every started tutorial is counted once
+    assert sum(int(r[4]) for r in table[1:]) == sum(1 for r in rows if r.completed)
