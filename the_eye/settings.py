@@ -183,6 +183,7 @@ STATICFILES_FINDERS = [
     "dashboard.staticfiles.PlotlyFinder",  # plotly.min.js from the installed plotly package
 ]
 STATIC_ROOT = VAR_DIR / "staticfiles"
+STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
