@@ -6,14 +6,6 @@ from django.http import HttpRequest
 from events.models import DroppedEvents, Event, EventNameRule, Session, Site, Visitor
 
 
-def tracker_tag(site: Site, *, collector: str) -> str:
-    """The one-line tag a site's pages carry, with the attributes its privacy settings need."""
-    options = [f'data-site="{site.site_id}"']
-    options += [attr for flag, attr in [(site.cookieless, "data-cookieless"), (site.respect_dnt, "data-respect-dnt"),
-                                        (site.collect_geolocation, "data-geolocation")] if flag]
-    return f'<script defer src="{collector.rstrip("/")}/static/the_eye/tracker.js" {" ".join(options)}></script>'
-
-
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
     list_display = ["name", "site_id", "is_default", "ip_privacy", "cookieless", "server_key_hint", "created_at"]
@@ -23,7 +15,7 @@ class SiteAdmin(admin.ModelAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         site = self.get_object(request, object_id)
         if site is not None:
-            extra_context = {**(extra_context or {}), "tracker_tag": tracker_tag(site, collector=request.build_absolute_uri("/"))}
+            extra_context = {**(extra_context or {}), "tracker_tag": site.tracker_tag(collector=request.build_absolute_uri("/"))}
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:

@@ -112,6 +112,14 @@ class Site(models.Model):
         self.save(update_fields=["server_key_hash", "server_key_hint"])
         return key
 
+    def tracker_tag(self, *, collector: str) -> str:
+        """The one-line tag the site's pages carry, with the attributes its privacy settings need."""
+        options = [f'data-site="{self.site_id}"']
+        flags = [(self.cookieless, "data-cookieless"), (self.respect_dnt, "data-respect-dnt"),
+                 (self.collect_geolocation, "data-geolocation")]
+        options += [attribute for wanted, attribute in flags if wanted]
+        return f'<script defer src="{collector.rstrip("/")}/static/the_eye/tracker.js" {" ".join(options)}></script>'
+
     def origin_allowed(self, origin: str) -> bool:
         return origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in self.allowed_origins}
 

@@ -11,10 +11,15 @@ from redis.exceptions import RedisError
 from rq import Worker
 
 from events.jobs import QUEUE
+from events.models import Site
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "home.html")
+    context = {}
+    site = Site.objects.default() if request.user.is_staff else None
+    if site is not None:
+        context = {"default_site": site, "tracker_tag": site.tracker_tag(collector=request.build_absolute_uri("/"))}
+    return render(request, "home.html", context)
 
 
 def _database_state() -> dict:
