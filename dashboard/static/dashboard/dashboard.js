@@ -18,6 +18,15 @@ document.addEventListener("DOMContentLoaded", function () {
       });
     });
   }
+  // Each figure is drawn while the page is still being read, when its grid cell may be wider
+  // than it ends up (the figures after it are not there yet); Plotly's responsive mode follows
+  // only window resizes, so follow each figure's own box.
+  if (window.Plotly && window.ResizeObserver) {
+    var resized = new ResizeObserver(function (entries) {
+      entries.forEach(function (entry) { Plotly.Plots.resize(entry.target); });
+    });
+    document.querySelectorAll(".js-plotly-plot").forEach(function (plot) { resized.observe(plot); });
+  }
   var realtime = document.querySelector("[data-refresh]");
   if (!realtime) return;
   // Realtime: fetch the same page as JSON every few seconds and redraw in place.
