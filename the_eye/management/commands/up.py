@@ -83,6 +83,13 @@ class Command(BaseCommand):
         shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
         self.stdout.write(self.style.SUCCESS(f"\nThe Eye is running at http://{shown_host}:{port}/"))
         self.stdout.write(f"  admin login:  admin / {admin_password()}   (http://{shown_host}:{port}/admin/)")
+        from django.contrib.auth import get_user_model
+
+        from progress.demo import learner_password
+
+        if get_user_model().objects.filter(username="learner").exists():
+            self.stdout.write(f"  learner login: learner / {learner_password()}   (http://{shown_host}:{port}/my-learning/)")
+        self.stdout.write(f"  dashboards:   http://{shown_host}:{port}/dashboard/")
         if site:
             self.stdout.write(f"  demo site id: {site.site_id}")
         self.stdout.write("  Ctrl-C stops everything.\n")
