@@ -28,14 +28,47 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG = "postgres://postgres@127.0.0.1:5432/"
 
-COURSES = ["BASH", "Python", "LibreOffice-Calc", "Scilab", "Java", "GIMP", "Linux", "C-and-Cpp", "PHP-and-MySQL", "Blender"]
+COURSES = [
+    "BASH",
+    "Python",
+    "LibreOffice-Calc",
+    "Scilab",
+    "Java",
+    "GIMP",
+    "Linux",
+    "C-and-Cpp",
+    "PHP-and-MySQL",
+    "Blender",
+]
 LANGUAGES = ["English", "Hindi", "Marathi", "Tamil", "Bengali", "Telugu", "Gujarati", "Kannada"]
 TUTORIALS = ["Introduction", "Basic-commands", "Variables", "Loops", "Functions", "Files", "Arrays", "Strings"]
 PAGES = ["/", "/tutorial-search/", "/news/", "/about-us/", "/contact/", "/statistics/", "/accounts/login/"]
-REFERRERS = ["", "", "", "https://www.google.com/", "https://www.bing.com/", "https://www.youtube.com/",
-             "https://www.facebook.com/", "https://t.co/abc", "https://fossee.in/", "https://nptel.ac.in/"]
-IPS = ["49.36.0.1", "49.36.10.20", "103.27.8.1", "117.200.1.9", "106.51.2.3", "59.88.4.4", "14.139.5.6",
-       "81.2.69.142", "8.8.8.8", "1.1.1.1", "190.12.3.4", "41.58.1.1"]
+REFERRERS = [
+    "",
+    "",
+    "",
+    "https://www.google.com/",
+    "https://www.bing.com/",
+    "https://www.youtube.com/",
+    "https://www.facebook.com/",
+    "https://t.co/abc",
+    "https://fossee.in/",
+    "https://nptel.ac.in/",
+]
+IPS = [
+    "49.36.0.1",
+    "49.36.10.20",
+    "103.27.8.1",
+    "117.200.1.9",
+    "106.51.2.3",
+    "59.88.4.4",
+    "14.139.5.6",
+    "81.2.69.142",
+    "8.8.8.8",
+    "1.1.1.1",
+    "190.12.3.4",
+    "41.58.1.1",
+]
 AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
@@ -56,7 +89,9 @@ def fresh_database(name: str) -> str:
 def progress(done: int, total: int, started: float, what: str) -> None:
     share = done / max(1, total)
     rate = done / max(1e-6, time.monotonic() - started)
-    print(f"\r  {what}: [{'#' * int(30 * share):<30}] {share:4.0%} {done:,}/{total:,} ({rate:,.0f}/s)", end="", flush=True)
+    print(
+        f"\r  {what}: [{'#' * int(30 * share):<30}] {share:4.0%} {done:,}/{total:,} ({rate:,.0f}/s)", end="", flush=True
+    )
 
 
 def load(*, site, total: int, days: int, seed: int) -> None:
@@ -86,19 +121,34 @@ def load(*, site, total: int, days: int, seed: int) -> None:
                     path = f"/watch/{rng.choice(COURSES)}/{rng.choice(TUTORIALS)}/{habits.choice(LANGUAGES)}/"
                 else:
                     path = rng.choice(PAGES)
-                events.append({
-                    "id": str(uuid.UUID(int=rng.getrandbits(128))), "session_id": session,
-                    "visitor_id": f"v{visitor}", "category": "page_interaction", "name": "page_view",
-                    "data": {"host": "spoken-tutorial.org", "path": path}, "timestamp": moment.isoformat(),
-                    "referrer": referrer if step == 0 else "https://spoken-tutorial.org/",
-                })
-                if rng.random() < 0.5:
-                    events.append({
-                        "id": str(uuid.UUID(int=rng.getrandbits(128))), "session_id": session,
-                        "visitor_id": f"v{visitor}", "category": "page_interaction", "name": "engagement",
-                        "data": {"host": "spoken-tutorial.org", "path": path, "engaged_seconds": rng.randint(2, 300)},
+                events.append(
+                    {
+                        "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                        "session_id": session,
+                        "visitor_id": f"v{visitor}",
+                        "category": "page_interaction",
+                        "name": "page_view",
+                        "data": {"host": "spoken-tutorial.org", "path": path},
                         "timestamp": moment.isoformat(),
-                    })
+                        "referrer": referrer if step == 0 else "https://spoken-tutorial.org/",
+                    }
+                )
+                if rng.random() < 0.5:
+                    events.append(
+                        {
+                            "id": str(uuid.UUID(int=rng.getrandbits(128))),
+                            "session_id": session,
+                            "visitor_id": f"v{visitor}",
+                            "category": "page_interaction",
+                            "name": "engagement",
+                            "data": {
+                                "host": "spoken-tutorial.org",
+                                "path": path,
+                                "engaged_seconds": rng.randint(2, 300),
+                            },
+                            "timestamp": moment.isoformat(),
+                        }
+                    )
                 moment += timedelta(seconds=rng.randint(10, 400))
             ip, agent = habits.choice(IPS), habits.choice(AGENTS)
             for event in events[first:]:
@@ -125,15 +175,24 @@ def pages_queries(scope):
 
     return {
         "overview": lambda s: (queries.totals(scope=s), queries.trend(scope=s)),
-        "pages": lambda s: (queries.counts_by(scope=s, dimension="page", limit=20, with_visitors=True),
-                            queries.counts_by(scope=s, dimension="event_name"),
-                            queries.visits_by(scope=s, dimension="entry"), queries.visits_by(scope=s, dimension="exit")),
-        "sources": lambda s: tuple(queries.visits_by(scope=s, dimension=d) for d in ("referrer", "channel", "utm_campaign")),
-        "audience": lambda s: tuple(queries.visits_by(scope=s, dimension=d)
-                                    for d in ("browser", "os", "device", "device_type", "screen", "language")),
+        "pages": lambda s: (
+            queries.counts_by(scope=s, dimension="page", limit=20, with_visitors=True),
+            queries.counts_by(scope=s, dimension="event_name"),
+            queries.visits_by(scope=s, dimension="entry"),
+            queries.visits_by(scope=s, dimension="exit"),
+        ),
+        "sources": lambda s: tuple(
+            queries.visits_by(scope=s, dimension=d) for d in ("referrer", "channel", "utm_campaign")
+        ),
+        "audience": lambda s: tuple(
+            queries.visits_by(scope=s, dimension=d)
+            for d in ("browser", "os", "device", "device_type", "screen", "language")
+        ),
         "geography": lambda s: tuple(queries.visits_by(scope=s, dimension=d) for d in ("country", "region", "city")),
-        "courses": lambda s: (queries.counts_by(scope=s, dimension="course", with_visitors=True),
-                              queries.counts_by(scope=s, dimension="course_language", limit=30)),
+        "courses": lambda s: (
+            queries.counts_by(scope=s, dimension="course", with_visitors=True),
+            queries.counts_by(scope=s, dimension="course_language", limit=30),
+        ),
     }
 
 
@@ -176,13 +235,18 @@ def main() -> None:
         build_rollups(site)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-    print(f"events: {Event.objects.filter(site=site).count():,}; range: last 30 days; PostgreSQL {connection.pg_version}")
+    print(
+        f"events: {Event.objects.filter(site=site).count():,}; range: last 30 days; PostgreSQL {connection.pg_version}"
+    )
     scope = parse_scope(params=QueryDict(f"site={site.site_id}&period=30d"))
     print(f"{'page':<10} {'rollups p50':>12} {'raw p50':>10} {'ratio':>8}  same numbers")
     for name, run in pages_queries(scope).items():
-        fast, a = p50(lambda: run(scope.with_source("rollups")), args.repeat)
-        slow, b = p50(lambda: run(scope.with_source("raw")), 3)
-        print(f"{name:<10} {fast * 1000:>9.1f} ms {slow * 1000:>7.0f} ms {slow / fast:>7.1f}×  {'yes' if a == b else 'NO'}", flush=True)
+        fast, a = p50(lambda run=run: run(scope.with_source("rollups")), args.repeat)
+        slow, b = p50(lambda run=run: run(scope.with_source("raw")), 3)
+        print(
+            f"{name:<10} {fast * 1000:>9.1f} ms {slow * 1000:>7.0f} ms {slow / fast:>7.1f}×  {'yes' if a == b else 'NO'}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -38,21 +38,23 @@ def make_batch(site, rng: random.Random, n: int) -> dict:
     events = []
     for i in range(n):
         path = rng.choice(PATHS)
-        events.append({
-            "id": str(uuid.uuid4()),
-            "session_id": f"bench-{uuid.uuid4().hex[:8]}" if i % 8 == 0 else events[-1]["session_id"],
-            "visitor_id": f"visitor-{rng.randint(1, 300)}",
-            "category": "page_interaction",
-            "name": "page_view",
-            "data": {"host": "spoken-tutorial.org", "path": path},
-            "host": "spoken-tutorial.org",
-            "path": path,
-            "url": f"https://spoken-tutorial.org{path}" + ("?utm_source=newsletter" if i % 50 == 0 else ""),
-            "referrer": rng.choice(REFERRERS),
-            "timestamp": (start + timedelta(seconds=i * 7)).isoformat(),
-            "user_agent": rng.choice(USER_AGENTS).format(v=rng.randint(120, 131)),
-            "ip": f"{rng.choice([49, 103, 117, 106, 59, 14, 81, 41])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
-        })
+        events.append(
+            {
+                "id": str(uuid.uuid4()),
+                "session_id": f"bench-{uuid.uuid4().hex[:8]}" if i % 8 == 0 else events[-1]["session_id"],
+                "visitor_id": f"visitor-{rng.randint(1, 300)}",
+                "category": "page_interaction",
+                "name": "page_view",
+                "data": {"host": "spoken-tutorial.org", "path": path},
+                "host": "spoken-tutorial.org",
+                "path": path,
+                "url": f"https://spoken-tutorial.org{path}" + ("?utm_source=newsletter" if i % 50 == 0 else ""),
+                "referrer": rng.choice(REFERRERS),
+                "timestamp": (start + timedelta(seconds=i * 7)).isoformat(),
+                "user_agent": rng.choice(USER_AGENTS).format(v=rng.randint(120, 131)),
+                "ip": f"{rng.choice([49, 103, 117, 106, 59, 14, 81, 41])}.{rng.randint(0, 255)}.{rng.randint(0, 255)}.{rng.randint(1, 254)}",
+            }
+        )
     return {
         "site": site.pk,
         "received_at": datetime.now(UTC).isoformat(),
@@ -66,9 +68,17 @@ def plain_rows(batch: dict) -> list[dict]:
     received = datetime.fromisoformat(batch["received_at"])
     columns = ("session_id", "visitor_id", "category", "name", "url", "host", "path", "referrer")
     return [
-        {**{c: e.get(c) or "" for c in columns}, "id": e["id"], "site_id": batch["site"], "source": "bench",
-         "timestamp": datetime.fromisoformat(e["timestamp"]), "received_at": received, "data": e["data"],
-         "ip": e["ip"], "user_agent": e["user_agent"]}
+        {
+            **{c: e.get(c) or "" for c in columns},
+            "id": e["id"],
+            "site_id": batch["site"],
+            "source": "bench",
+            "timestamp": datetime.fromisoformat(e["timestamp"]),
+            "received_at": received,
+            "data": e["data"],
+            "ip": e["ip"],
+            "user_agent": e["user_agent"],
+        }
         for e in batch["events"]
     ]
 
@@ -100,13 +110,21 @@ def main() -> None:
         baseline.append(time.perf_counter() - t0)
 
         t0 = time.perf_counter()
-        enrichment.enrich(events=batch["events"], site=site, sender=batch["sender"],
-                          received_at=datetime.fromisoformat(batch["received_at"]))
+        enrichment.enrich(
+            events=batch["events"],
+            site=site,
+            sender=batch["sender"],
+            received_at=datetime.fromisoformat(batch["received_at"]),
+        )
         enrich_only.append(time.perf_counter() - t0)
 
         t0 = time.perf_counter()
-        enriched, dropped = enrichment.enrich(events=batch["events"], site=site, sender=batch["sender"],
-                                              received_at=datetime.fromisoformat(batch["received_at"]))
+        enriched, dropped = enrichment.enrich(
+            events=batch["events"],
+            site=site,
+            sender=batch["sender"],
+            received_at=datetime.fromisoformat(batch["received_at"]),
+        )
         with transaction.atomic():
             plan = enrichment.before_insert(site=site, rows=enriched)
             new_ids = ingest.insert_rows(enriched)
@@ -125,8 +143,10 @@ def main() -> None:
     def per_event(values: list[float]) -> float:
         return statistics.median(values) / args.events * 1e6
 
-    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.rounds} rounds of {args.events} events "
-          f"({stored} stored, {bots} bot events dropped)")
+    print(
+        f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.rounds} rounds of {args.events} events "
+        f"({stored} stored, {bots} bot events dropped)"
+    )
     print(f"(a) insert only, no enrichment:          {per_event(baseline):8.1f} µs/event")
     print(f"(b) insert with enrichment:              {per_event(full):8.1f} µs/event")
     print(f"    of which enrich() (lookups, parsing): {per_event(enrich_only):8.1f} µs/event")

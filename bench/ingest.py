@@ -32,8 +32,9 @@ from common import (
     wait_until,
 )
 
-
-CHROME = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+CHROME = (
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
+)
 
 
 def make_events(n: int, *, start: datetime) -> list[dict]:
@@ -78,8 +79,8 @@ def run_worker_until(count_stored, expected: int, *, timeout: float) -> None:
 def bench_seed_design(site, n: int) -> float:
     """One job per event, each job one INSERT."""
     import django_rq
-
     from bench_jobs import insert_one
+
     from events.models import Event
 
     queue = django_rq.get_queue("events")
@@ -96,8 +97,20 @@ def bench_our_design(site, n: int, *, batch: int = 100) -> tuple[float, float]:
     from events.models import Event
 
     port = free_port()
-    web = spawn([sys.executable, "-m", "gunicorn", "the_eye.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "1", "--threads", "1"])
+    web = spawn(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "the_eye.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "1",
+        ]
+    )
     url = f"http://127.0.0.1:{port}/api/events/"
 
     def ready() -> bool:
@@ -150,8 +163,10 @@ def bench_store_vs_copy(site, n: int) -> tuple[float, float, float]:
     table = Event._meta.db_table
     fields = Event._meta.concrete_fields
     columns = ", ".join(f'"{f.column}"' for f in fields)
-    values = [[json.dumps(r["data"]) if f.attname == "data" else r.get(f.attname, f.get_default())
-               for f in fields] for r in rows]
+    values = [
+        [json.dumps(r["data"]) if f.attname == "data" else r.get(f.attname, f.get_default()) for f in fields]
+        for r in rows
+    ]
 
     def raw_copy(into: str) -> float:
         started = time.perf_counter()
@@ -201,8 +216,10 @@ def main() -> None:
         seed = bench_seed_design(site, args.seed_events)
         print(f"(a) seed design, 1 job + 1 INSERT per event: {seed:10.0f} events/s  ({args.seed_events} events)")
         ours, accept = bench_our_design(site, args.events)
-        print(f"(b) ours, HTTP batches of 100 + worker:      {ours:10.0f} events/s  ({args.events} events; "
-              f"the API alone accepted {accept:.0f} events/s)")
+        print(
+            f"(b) ours, HTTP batches of 100 + worker:      {ours:10.0f} events/s  ({args.events} events; "
+            f"the API alone accepted {accept:.0f} events/s)"
+        )
         print(f"    ratio (b)/(a): {ours / seed:.1f}x   (goal ≥ 20x)")
         if not args.sqlite:
             store, raw, raw_no_fk = bench_store_vs_copy(site, args.copy_rows)

@@ -37,8 +37,20 @@ def free_port() -> int:
 
 
 def start_collector(port: int):
-    web = spawn([sys.executable, "-m", "gunicorn", "the_eye.wsgi", "--bind", f"127.0.0.1:{port}",
-                 "--workers", "1", "--threads", "4"])
+    web = spawn(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "the_eye.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            "4",
+        ]
+    )
 
     def ready() -> bool:
         try:
@@ -67,13 +79,22 @@ def make_client(*, collector: str | None, key: str):
 def one_request(client, n: int) -> float:
     started = time.perf_counter()
     if n % 4 == 3:
-        response = client.post("/accounts/signup/", {
-            "username": f"learner{n}", "password1": "hunter2-secret", "password2": "hunter2-secret",
-            "csrfmiddlewaretoken": "x" * 64, "course": "bash",
-        }, HTTP_REFERER="https://spoken-tutorial.org/accounts/signup/")
+        response = client.post(
+            "/accounts/signup/",
+            {
+                "username": f"learner{n}",
+                "password1": "hunter2-secret",
+                "password2": "hunter2-secret",
+                "csrfmiddlewaretoken": "x" * 64,
+                "course": "bash",
+            },
+            HTTP_REFERER="https://spoken-tutorial.org/accounts/signup/",
+        )
     else:
-        response = client.get(f"/watch/BASH/Part-{n % 50}/English/?autoplay=1",
-                              HTTP_REFERER="https://www.google.com/search?q=bash+tutorial")
+        response = client.get(
+            f"/watch/BASH/Part-{n % 50}/English/?autoplay=1",
+            HTTP_REFERER="https://www.google.com/search?q=bash+tutorial",
+        )
     elapsed = (time.perf_counter() - started) * 1000
     assert response.status_code in (200, 201), response.status_code
     return elapsed
@@ -141,12 +162,18 @@ def main() -> None:
 
         queue = django_rq.get_queue("events")
         if queue.failed_job_registry.count or queue.scheduled_job_registry.count:
-            job = queue.fetch_job((queue.failed_job_registry.get_job_ids() or queue.scheduled_job_registry.get_job_ids())[0])
-            print(f"jobs failed: {queue.failed_job_registry.count}, waiting to retry: "
-                  f"{queue.scheduled_job_registry.count}; first error: {(job.exc_info or '').strip().splitlines()[-1:]}")
+            job = queue.fetch_job(
+                (queue.failed_job_registry.get_job_ids() or queue.scheduled_job_registry.get_job_ids())[0]
+            )
+            print(
+                f"jobs failed: {queue.failed_job_registry.count}, waiting to retry: "
+                f"{queue.scheduled_job_registry.count}; first error: {(job.exc_info or '').strip().splitlines()[-1:]}"
+            )
         stored = Event.objects.filter(site=site).count()
-        print(f"delivered to the collector: {'all' if delivered else 'NOT all'}; stored by the worker: "
-              f"{stored} of {expected} recorded requests; dropped by the sender: {sender.dropped}")
+        print(
+            f"delivered to the collector: {'all' if delivered else 'NOT all'}; stored by the worker: "
+            f"{stored} of {expected} recorded requests; dropped by the sender: {sender.dropped}"
+        )
     finally:
         sender_module.close_all(timeout=0)
         collector.terminate()

@@ -44,12 +44,16 @@ def main() -> None:
     videos = [
         Video.objects.create(
             tutorial=Tutorial.objects.create(course=course, title=f"T{i}", slug=f"t{i}", order=i),
-            language="English", duration_seconds=duration, source="/static/progress/videos/bash.webm",
+            language="English",
+            duration_seconds=duration,
+            source="/static/progress/videos/bash.webm",
         )
         for i in range(4)
     ]
     users = [get_user_model().objects.create_user(f"learner{i}", password="bench-pass-123") for i in range(4)]
-    context = video_events.Context(sender=Sender(ip="49.36.0.1", source="bench"), session_id="bench", url="http://localhost/watch/")
+    context = video_events.Context(
+        sender=Sender(ip="49.36.0.1", source="bench"), session_id="bench", url="http://localhost/watch/"
+    )
     start = datetime.now(UTC) - timedelta(days=1)
 
     def segments(n: int) -> list[list[float]]:
@@ -70,13 +74,21 @@ def main() -> None:
                 id=uuid.uuid4(), position=segments(n)[0][1], at=start + timedelta(seconds=20 * n), segments=segments(n)
             )
             t0 = time.perf_counter()
-            tracking.record_heartbeat(learner=user, video=video, heartbeat=heartbeat, context=context if with_event else None)
+            tracking.record_heartbeat(
+                learner=user, video=video, heartbeat=heartbeat, context=context if with_event else None
+            )
             timings[key].append(time.perf_counter() - t0)
 
-        body = json.dumps({
-            "id": str(uuid.uuid4()), "tutorial": videos[3].tutorial_id, "language": "English",
-            "position": segments(n)[0][1], "segments": segments(n), "at": (start + timedelta(seconds=20 * n)).isoformat(),
-        })
+        body = json.dumps(
+            {
+                "id": str(uuid.uuid4()),
+                "tutorial": videos[3].tutorial_id,
+                "language": "English",
+                "position": segments(n)[0][1],
+                "segments": segments(n),
+                "at": (start + timedelta(seconds=20 * n)).isoformat(),
+            }
+        )
         t0 = time.perf_counter()
         response = client.post("/api/progress/heartbeat/", data=body, content_type="application/json")
         timings["d"].append(time.perf_counter() - t0)
@@ -84,8 +96,10 @@ def main() -> None:
 
     intervals = len(Progress.objects.get(learner=users[3]).watched)
     base = median(timings["a"])
-    print(f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.heartbeats} heartbeats; "
-          f"{intervals} watched intervals at the end")
+    print(
+        f"database: {'PostgreSQL' if args.postgres else 'SQLite'}; {args.heartbeats} heartbeats; "
+        f"{intervals} watched intervals at the end"
+    )
     labels = {
         "a": "(a) seed: one UPDATE of the playhead",
         "b": "(b) record_heartbeat, no event",

@@ -17,8 +17,17 @@ from dashboard import queries
 from dashboard.scope import FILTERS, Scope, ScopeError, parse_scope
 from the_eye.api_errors import ApiError
 
-TOTAL_METRICS = ("visitors", "visits", "pageviews", "events", "bounce_rate", "visit_duration", "pages_per_visit",
-                 "new_visits", "returning_visits")
+TOTAL_METRICS = (
+    "visitors",
+    "visits",
+    "pageviews",
+    "events",
+    "bounce_rate",
+    "visit_duration",
+    "pages_per_visit",
+    "new_visits",
+    "returning_visits",
+)
 VISIT_METRICS = ("visits", "pageviews", "bounce_rate", "visit_duration", "pages_per_visit")
 # dimension → (kind, query dimension, metrics it can answer)
 DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -39,7 +48,9 @@ MAX_LIMIT = 1000
 
 
 def _bad(field: str, rule: str) -> ApiError:
-    return ApiError(status_code=400, code="invalid_parameter", detail=f"{field}: {rule}", errors=[{"field": field, "rule": rule}])
+    return ApiError(
+        status_code=400, code="invalid_parameter", detail=f"{field}: {rule}", errors=[{"field": field, "rule": rule}]
+    )
 
 
 def _metrics(raw: str, allowed: tuple[str, ...], dimension: str) -> list[str]:
@@ -74,7 +85,9 @@ def stats(*, scope: Scope, metrics: str, dimension: str, limit: int) -> dict[str
         points = queries.trend(scope=replace(scope, grain=query_dimension))
         rows = [{dimension: p.bucket.isoformat(), **{m: getattr(p, m) for m in names}} for p in points]
     elif kind == "count":
-        found = queries.counts_by(scope=scope, dimension=query_dimension, limit=limit, with_visitors="visitors" in names)
+        found = queries.counts_by(
+            scope=scope, dimension=query_dimension, limit=limit, with_visitors="visitors" in names
+        )
         rows = [{dimension: r.value, **{m: _value(r, m) for m in names}} for r in found]
     else:
         found = queries.visits_by(scope=scope, dimension=query_dimension, limit=limit)
@@ -107,8 +120,16 @@ class StatsView(APIView):
         if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
             raise _bad("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
         dimension = request.query_params.get("dimension", "")
-        body = stats(scope=scope, metrics=request.query_params.get("metrics", ""), dimension=dimension, limit=int(limit_text))
-        return Response({
-            "site": scope.site.site_id, "from": scope.start.isoformat(), "to": scope.end.isoformat(),
-            "dimension": dimension or None, "filters": scope.filters, **body,
-        })
+        body = stats(
+            scope=scope, metrics=request.query_params.get("metrics", ""), dimension=dimension, limit=int(limit_text)
+        )
+        return Response(
+            {
+                "site": scope.site.site_id,
+                "from": scope.start.isoformat(),
+                "to": scope.end.isoformat(),
+                "dimension": dimension or None,
+                "filters": scope.filters,
+                **body,
+            }
+        )

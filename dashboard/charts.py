@@ -56,7 +56,10 @@ def trend(*, points: Sequence[TrendPoint], previous: Sequence[TrendPoint] = (), 
     if previous and len(previous) == len(points):
         fig.add_trace(
             go.Scatter(
-                x=x, y=[p.visitors for p in previous], mode="lines", name="Visitors, previous period",
+                x=x,
+                y=[p.visitors for p in previous],
+                mode="lines",
+                name="Visitors, previous period",
                 line={"dash": "dot", "color": "#999"},
                 customdata=[p.bucket.isoformat() for p in previous],
                 hovertemplate="%{customdata}: %{y} visitors<extra>previous period</extra>",
@@ -71,7 +74,10 @@ def bars(*, labels: Sequence[object], values: Sequence[float], title: str, value
     shown = [safe(label) for label in labels][::-1]
     fig = go.Figure(
         go.Bar(
-            x=list(values)[::-1], y=shown, orientation="h", marker_color=COLORS[0],
+            x=list(values)[::-1],
+            y=shown,
+            orientation="h",
+            marker_color=COLORS[0],
             hovertemplate=f"%{{y}}: %{{x}} {html.escape(value_name.lower())}<extra></extra>",
         )
     )
@@ -91,7 +97,10 @@ def visit_bars(*, rows: Sequence[VisitRow], title: str) -> go.Figure:
 def donut(*, labels: Sequence[object], values: Sequence[float], title: str) -> go.Figure:
     fig = go.Figure(
         go.Pie(
-            labels=[safe(label) for label in labels], values=list(values), hole=0.55, sort=False,
+            labels=[safe(label) for label in labels],
+            values=list(values),
+            hole=0.55,
+            sort=False,
             hovertemplate="%{label}: %{value} (%{percent})<extra></extra>",
         )
     )
@@ -134,23 +143,40 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
                 lon=[c.longitude for c in placed],
                 text=[f"{safe(c.city)}, {safe(c.region)} ({safe(c.country)})" for c in placed],
                 customdata=[c.visits for c in placed],
-                marker={"size": [6 + 18 * (c.visits / biggest) ** 0.5 for c in placed], "color": COLORS[3], "opacity": 0.75},
+                marker={
+                    "size": [6 + 18 * (c.visits / biggest) ** 0.5 for c in placed],
+                    "color": COLORS[3],
+                    "opacity": 0.75,
+                },
                 hovertemplate="%{text}: %{customdata} visits<extra></extra>",
                 name="Cities",
             )
         )
     fig.update_geos(
-        showframe=False, showcoastlines=False, showcountries=True, countrycolor="#ccc", showocean=False,
-        showlakes=False, showrivers=False, showsubunits=False, resolution=110,
-        projection_type="natural earth", landcolor="#f4f4f4", showland=True,
+        showframe=False,
+        showcoastlines=False,
+        showcountries=True,
+        countrycolor="#ccc",
+        showocean=False,
+        showlakes=False,
+        showrivers=False,
+        showsubunits=False,
+        resolution=110,
+        projection_type="natural earth",
+        landcolor="#f4f4f4",
+        showland=True,
     )
     return _layout(fig, title=title, height=460)
 
 
 def per_minute(*, points: Sequence[tuple[datetime, int]], title: str = "Page views per minute") -> go.Figure:
     fig = go.Figure(
-        go.Bar(x=[t.strftime("%H:%M") for t, _ in points], y=[n for _, n in points], marker_color=COLORS[1],
-               hovertemplate="%{x}: %{y} views<extra></extra>")
+        go.Bar(
+            x=[t.strftime("%H:%M") for t, _ in points],
+            y=[n for _, n in points],
+            marker_color=COLORS[1],
+            hovertemplate="%{x}: %{y} views<extra></extra>",
+        )
     )
     fig.update_xaxes(type="category")
     fig.update_yaxes(rangemode="tozero", gridcolor="#eee")
@@ -162,7 +188,12 @@ def daily_lines(*, series: dict[str, dict[date, int]], days: Sequence[date], tit
     fig = go.Figure()
     for name, by_day in sorted(series.items()):
         fig.add_trace(
-            go.Scatter(x=[d.isoformat() for d in days], y=[by_day.get(d, 0) for d in days], mode="lines+markers", name=safe(name))
+            go.Scatter(
+                x=[d.isoformat() for d in days],
+                y=[by_day.get(d, 0) for d in days],
+                mode="lines+markers",
+                name=safe(name),
+            )
         )
     if not series:
         fig.add_trace(go.Scatter(x=[d.isoformat() for d in days], y=[0 for _ in days], mode="lines", name="none"))

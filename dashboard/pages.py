@@ -67,11 +67,17 @@ def _percent(value: float) -> str:
     return f"{100 * value:.1f}%"
 
 
-def _visit_table(key: str, title: str, label: str, rows: list[queries.VisitRow], show: Callable[[str], str] = str) -> Table:
+def _visit_table(
+    key: str, title: str, label: str, rows: list[queries.VisitRow], show: Callable[[str], str] = str
+) -> Table:
     return Table(
-        key=key, title=title,
+        key=key,
+        title=title,
         columns=[label, "Visits", "Page views", "Bounce rate", "Avg. visit"],
-        rows=[[show(r.value) or "(none)", r.visits, r.pageviews, _percent(r.bounce_rate), _seconds(r.visit_duration)] for r in rows],
+        rows=[
+            [show(r.value) or "(none)", r.visits, r.pageviews, _percent(r.bounce_rate), _seconds(r.visit_duration)]
+            for r in rows
+        ],
     )
 
 
@@ -93,16 +99,26 @@ def overview(scope: Scope) -> Page:
         Card("Avg. visit", _seconds(now.visit_duration), change("visit_duration")),
     ]
     split = charts.donut(
-        labels=["First-time", "Returning"], values=[now.new_visits, now.returning_visits], title="First-time vs returning visits"
+        labels=["First-time", "Returning"],
+        values=[now.new_visits, now.returning_visits],
+        title="First-time vs returning visits",
     )
     trend_table = Table(
-        key="trend", title=f"Per {scope.grain}", columns=[scope.grain.title(), "Visitors", "Visits", "Page views"],
+        key="trend",
+        title=f"Per {scope.grain}",
+        columns=[scope.grain.title(), "Visitors", "Visits", "Page views"],
         rows=[[p.bucket.isoformat(), p.visitors, p.visits, p.pageviews] for p in points],
     )
     return Page(
-        name="overview", cards=cards,
+        name="overview",
+        cards=cards,
         figures=[
-            charts.render(charts.trend(points=points, previous=previous, title=f"Visitors, visits and page views per {scope.grain}"), div_id="trend"),
+            charts.render(
+                charts.trend(
+                    points=points, previous=previous, title=f"Visitors, visits and page views per {scope.grain}"
+                ),
+                div_id="trend",
+            ),
             charts.render(split, div_id="new-returning"),
         ],
         tables=[trend_table],
@@ -116,23 +132,34 @@ def pages(scope: Scope) -> Page:
     entries = queries.visits_by(scope=scope, dimension="entry", limit=15)
     exits = queries.visits_by(scope=scope, dimension="exit", limit=15)
     page_table = Table(
-        key="pages", title="Top pages", columns=["Page", "Views", "Unique visitors", "Avg. time"],
+        key="pages",
+        title="Top pages",
+        columns=["Page", "Views", "Unique visitors", "Avg. time"],
         rows=[[r.value, r.count, r.visitors, _seconds(r.average_time)] for r in top],
         links=[scope.query(path=r.value) for r in top],
     )
     figures = [charts.render(charts.count_bars(rows=top[:10], title="Top pages by views"), div_id="top-pages")]
     if "path" in scope.filters:
-        figures.insert(0, charts.render(
-            charts.trend(points=queries.trend(scope=scope), title=f"Trend of {charts.safe(scope.filters['path'])}"), div_id="page-trend"
-        ))
+        figures.insert(
+            0,
+            charts.render(
+                charts.trend(points=queries.trend(scope=scope), title=f"Trend of {charts.safe(scope.filters['path'])}"),
+                div_id="page-trend",
+            ),
+        )
     return Page(
-        name="pages", figures=figures,
+        name="pages",
+        figures=figures,
         tables=[
             page_table,
             _counts_table("event-names", "Event names (page loads)", "Event name", names),
             _counts_table("events", "Events by type", "Type", kinds, unit="Events"),
-            Table(key="entry", title="Entry pages", columns=["Page", "Entries", "Bounce rate"],
-                  rows=[[r.value, r.visits, _percent(r.bounce_rate)] for r in entries]),
+            Table(
+                key="entry",
+                title="Entry pages",
+                columns=["Page", "Entries", "Bounce rate"],
+                rows=[[r.value, r.visits, _percent(r.bounce_rate)] for r in entries],
+            ),
             Table(key="exit", title="Exit pages", columns=["Page", "Exits"], rows=[[r.value, r.visits] for r in exits]),
         ],
     )
@@ -146,8 +173,18 @@ def sources(scope: Scope) -> Page:
     return Page(
         name="sources",
         figures=[
-            charts.render(charts.donut(labels=[r.value or "(none)" for r in channels], values=[r.visits for r in channels], title="Channels"), div_id="channels"),
-            charts.render(charts.visit_bars(rows=[r for r in referrers if r.value][:10], title="Referring sites"), div_id="referrers"),
+            charts.render(
+                charts.donut(
+                    labels=[r.value or "(none)" for r in channels],
+                    values=[r.visits for r in channels],
+                    title="Channels",
+                ),
+                div_id="channels",
+            ),
+            charts.render(
+                charts.visit_bars(rows=[r for r in referrers if r.value][:10], title="Referring sites"),
+                div_id="referrers",
+            ),
         ],
         tables=[
             _visit_table("referrers", "Referrers", "Referring site", referrers, lambda v: v or "(direct / none)"),
@@ -159,8 +196,12 @@ def sources(scope: Scope) -> Page:
 
 
 AUDIENCE = [
-    ("browser", "Browsers", "Browser"), ("os", "Operating systems", "OS"), ("device", "Devices", "Device"),
-    ("device_type", "Device types", "Type"), ("screen", "Screen sizes", "Screen"), ("language", "Languages", "Language"),
+    ("browser", "Browsers", "Browser"),
+    ("os", "Operating systems", "OS"),
+    ("device", "Devices", "Device"),
+    ("device_type", "Device types", "Type"),
+    ("screen", "Screen sizes", "Screen"),
+    ("language", "Languages", "Language"),
     ("visitor_type", "New vs returning", "Visitor"),
 ]
 
@@ -171,9 +212,14 @@ def audience(scope: Scope) -> Page:
         rows = queries.visits_by(scope=scope, dimension=dimension, limit=10)
         tables.append(_visit_table(dimension, title, label, rows))
         if dimension in ("browser", "device_type", "os"):
-            figures.append(charts.render(
-                charts.donut(labels=[r.value or "(unknown)" for r in rows], values=[r.visits for r in rows], title=title), div_id=f"aud-{dimension}"
-            ))
+            figures.append(
+                charts.render(
+                    charts.donut(
+                        labels=[r.value or "(unknown)" for r in rows], values=[r.visits for r in rows], title=title
+                    ),
+                    div_id=f"aud-{dimension}",
+                )
+            )
     return Page(name="audience", figures=figures, tables=tables)
 
 
@@ -190,7 +236,13 @@ def geography(scope: Scope) -> Page:
         name="geography",
         figures=[charts.render(charts.world(countries=countries, cities=cities), div_id="world")],
         tables=[
-            _visit_table("countries", "Countries", "Country", countries[:20], lambda v: f"{charts.country_name(v)} ({v})" if v else ""),
+            _visit_table(
+                "countries",
+                "Countries",
+                "Country",
+                countries[:20],
+                lambda v: f"{charts.country_name(v)} ({v})" if v else "",
+            ),
             _visit_table("regions", "Top regions", "Region", regions, _place),
             _visit_table("cities", "Top cities", "City", city_rows, _place),
         ],
@@ -201,10 +253,19 @@ def realtime(scope: Scope) -> Page:
     now = queries.realtime(site=scope.site)
     return Page(
         name="realtime",
-        cards=[Card("Visitors in the last 30 minutes", f"{now.visitors:,}"), Card("Page views in the last 30 minutes", f"{now.pageviews:,}")],
+        cards=[
+            Card("Visitors in the last 30 minutes", f"{now.visitors:,}"),
+            Card("Page views in the last 30 minutes", f"{now.pageviews:,}"),
+        ],
         figures=[charts.render(charts.per_minute(points=now.per_minute), div_id="per-minute")],
-        tables=[Table(key="current", title="Pages being viewed", columns=["Page", "Visitors", "Views"],
-                      rows=[[r.value, r.visitors, r.count] for r in now.pages])],
+        tables=[
+            Table(
+                key="current",
+                title="Pages being viewed",
+                columns=["Page", "Visitors", "Views"],
+                rows=[[r.value, r.visitors, r.count] for r in now.pages],
+            )
+        ],
         note=f"As of {datetime.now(UTC):%H:%M:%S} UTC; refreshes every 5 seconds.",
     )
 
@@ -213,24 +274,63 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
     sessions = queries.recent_sessions(scope=scope)
     page = Page(
         name="visitors",
-        tables=[Table(
-            key="sessions", title="Recent visits",
-            columns=["Started (UTC)", "Visitor", "Entry page", "Exit page", "Pages", "Duration", "Country", "Device", "Source"],
-            rows=[[f"{s.started_at:%Y-%m-%d %H:%M}", s.visitor_id or s.session_id, s.entry_path, s.exit_path, s.pageviews,
-                   _seconds(s.duration_seconds), s.country, s.device_type, s.referrer_host or s.channel] for s in sessions],
-            links=[scope.query(visitor=s.visitor_id or s.session_id) for s in sessions],
-        )],
+        tables=[
+            Table(
+                key="sessions",
+                title="Recent visits",
+                columns=[
+                    "Started (UTC)",
+                    "Visitor",
+                    "Entry page",
+                    "Exit page",
+                    "Pages",
+                    "Duration",
+                    "Country",
+                    "Device",
+                    "Source",
+                ],
+                rows=[
+                    [
+                        f"{s.started_at:%Y-%m-%d %H:%M}",
+                        s.visitor_id or s.session_id,
+                        s.entry_path,
+                        s.exit_path,
+                        s.pageviews,
+                        _seconds(s.duration_seconds),
+                        s.country,
+                        s.device_type,
+                        s.referrer_host or s.channel,
+                    ]
+                    for s in sessions
+                ],
+                links=[scope.query(visitor=s.visitor_id or s.session_id) for s in sessions],
+            )
+        ],
     )
     per_day = queries.trend(scope=scope)
-    page.figures.append(charts.render(charts.trend(points=per_day, title="Visitors per " + scope.grain), div_id="visitors-trend"))
+    page.figures.append(
+        charts.render(charts.trend(points=per_day, title="Visitors per " + scope.grain), div_id="visitors-trend")
+    )
     if visitor:
         steps = queries.journey(site=scope.site, visitor=visitor)
-        page.tables.insert(0, Table(
-            key="journey", title=f"Journey of visitor {visitor}",
-            columns=["Time (UTC)", "Visit", "Event", "Page", "Time on it"],
-            rows=[[f"{s.at:%Y-%m-%d %H:%M:%S}", s.session_id, s.kind, s.path, _seconds(s.seconds) if s.seconds is not None else "—"]
-                  for s in steps],
-        ))
+        page.tables.insert(
+            0,
+            Table(
+                key="journey",
+                title=f"Journey of visitor {visitor}",
+                columns=["Time (UTC)", "Visit", "Event", "Page", "Time on it"],
+                rows=[
+                    [
+                        f"{s.at:%Y-%m-%d %H:%M:%S}",
+                        s.session_id,
+                        s.kind,
+                        s.path,
+                        _seconds(s.seconds) if s.seconds is not None else "—",
+                    ]
+                    for s in steps
+                ],
+            ),
+        )
     return page
 
 
@@ -241,36 +341,102 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
     ranked = queries.tutorials(scope=scope)
     figures = [charts.render(charts.count_bars(rows=by_views[:10], title="Courses by page views"), div_id="courses")]
     tables = [
-        Table(key="courses", title="Popular courses (watch pages)", columns=["Course", "Views", "Unique visitors"],
-              rows=[[r.value, r.count, r.visitors] for r in by_views]),
-        Table(key="course-languages", title="Views per course and language", columns=["Course", "Language", "Views"],
-              rows=[[*(r.value.split("|", 1) + [""])[:2], r.count] for r in per_language]),
-        Table(key="completion", title="Completion per course and language",
-              columns=["Course", "Language", "Learners", "Started", "Completed", "Rate", "Partial", "Median % watched", "Rewatchers", "Re-visits"],
-              rows=[[r.course, r.language, r.learners, r.started, r.completed, _percent(r.rate), r.partial, f"{r.median_percent:.0f}%",
-                     r.rewatchers, r.revisits] for r in done]),
-        Table(key="tutorials", title="Tutorials ranked by learners",
-              columns=["Tutorial", "Course", "Language", "Learners", "Completed", "Re-visits"],
-              rows=[[t.tutorial, t.course, t.language, t.learners, t.completed, t.revisits] for t in ranked],
-              links=[scope.query(tutorial=f"{t.tutorial_id}|{t.language}") for t in ranked]),
+        Table(
+            key="courses",
+            title="Popular courses (watch pages)",
+            columns=["Course", "Views", "Unique visitors"],
+            rows=[[r.value, r.count, r.visitors] for r in by_views],
+        ),
+        Table(
+            key="course-languages",
+            title="Views per course and language",
+            columns=["Course", "Language", "Views"],
+            rows=[[*(r.value.split("|", 1) + [""])[:2], r.count] for r in per_language],
+        ),
+        Table(
+            key="completion",
+            title="Completion per course and language",
+            columns=[
+                "Course",
+                "Language",
+                "Learners",
+                "Started",
+                "Completed",
+                "Rate",
+                "Partial",
+                "Median % watched",
+                "Rewatchers",
+                "Re-visits",
+            ],
+            rows=[
+                [
+                    r.course,
+                    r.language,
+                    r.learners,
+                    r.started,
+                    r.completed,
+                    _percent(r.rate),
+                    r.partial,
+                    f"{r.median_percent:.0f}%",
+                    r.rewatchers,
+                    r.revisits,
+                ]
+                for r in done
+            ],
+        ),
+        Table(
+            key="tutorials",
+            title="Tutorials ranked by learners",
+            columns=["Tutorial", "Course", "Language", "Learners", "Completed", "Re-visits"],
+            rows=[[t.tutorial, t.course, t.language, t.learners, t.completed, t.revisits] for t in ranked],
+            links=[scope.query(tutorial=f"{t.tutorial_id}|{t.language}") for t in ranked],
+        ),
     ]
     if done:
-        figures.append(charts.render(charts.bars(
-            labels=[f"{r.course} ({r.language})" for r in done[:12]], values=[round(100 * r.rate, 1) for r in done[:12]],
-            title="Completion rate per course and language (%)", value_name="Percent completed",
-        ), div_id="completion"))
+        figures.append(
+            charts.render(
+                charts.bars(
+                    labels=[f"{r.course} ({r.language})" for r in done[:12]],
+                    values=[round(100 * r.rate, 1) for r in done[:12]],
+                    title="Completion rate per course and language (%)",
+                    value_name="Percent completed",
+                ),
+                div_id="completion",
+            )
+        )
     chosen = tutorial or (f"{ranked[0].tutorial_id}|{ranked[0].language}" if ranked else "")
     tutorial_id, _, language = chosen.partition("|")
     if tutorial_id.isdigit():
         curve = queries.retention(scope=scope, tutorial_id=int(tutorial_id), language=language)
-        name = next((f"{t.tutorial} ({t.language})" for t in ranked if str(t.tutorial_id) == tutorial_id and t.language == language), "tutorial")
+        name = next(
+            (
+                f"{t.tutorial} ({t.language})"
+                for t in ranked
+                if str(t.tutorial_id) == tutorial_id and t.language == language
+            ),
+            "tutorial",
+        )
         if curve:
-            figures.append(charts.render(charts.curve(
-                x=[m for m, _ in curve], y=[s for _, s in curve], title=f"Audience retention: {charts.safe(name)}",
-                x_title="Minute of the video", y_title="Viewers still watching",
-            ), div_id="retention"))
-            tables.append(Table(key="retention", title=f"Audience retention: {name}", columns=["Minute", "Share watching"],
-                                rows=[[m, _percent(s)] for m, s in curve]))
+            figures.append(
+                charts.render(
+                    charts.curve(
+                        x=[m for m, _ in curve],
+                        y=[s for _, s in curve],
+                        title=f"Audience retention: {charts.safe(name)}",
+                        x_title="Minute of the video",
+                        y_title="Viewers still watching",
+                    ),
+                    div_id="retention",
+                )
+            )
+            tables.append(
+                Table(
+                    key="retention",
+                    title=f"Audience retention: {name}",
+                    columns=["Minute", "Share watching"],
+                    rows=[[m, _percent(s)] for m, s in curve],
+                )
+            )
     return Page(name="courses", figures=figures, tables=tables)
 
 
@@ -287,13 +453,32 @@ def quality(scope: Scope) -> Page:
             Card("Workers", str(queue.get("workers", "unreachable"))),
             Card("Dropped events", f"{sum(d.count for d in dropped):,}"),
         ],
-        figures=[charts.render(charts.daily_lines(series=series, days=days, title="Dropped events per day and reason"), div_id="dropped")],
-        tables=[Table(key="dropped", title="Dropped events by reason", columns=["Reason", "Events"], rows=[[d.reason, d.count] for d in dropped])],
+        figures=[
+            charts.render(
+                charts.daily_lines(series=series, days=days, title="Dropped events per day and reason"),
+                div_id="dropped",
+            )
+        ],
+        tables=[
+            Table(
+                key="dropped",
+                title="Dropped events by reason",
+                columns=["Reason", "Events"],
+                rows=[[d.reason, d.count] for d in dropped],
+            )
+        ],
         note="Failed jobs keep their payload and error; see the queue dashboard.",
     )
 
 
 BUILDERS: dict[str, Callable[..., Page]] = {
-    "overview": overview, "pages": pages, "sources": sources, "audience": audience, "geography": geography,
-    "realtime": realtime, "visitors": visitors, "courses": courses, "quality": quality,
+    "overview": overview,
+    "pages": pages,
+    "sources": sources,
+    "audience": audience,
+    "geography": geography,
+    "realtime": realtime,
+    "visitors": visitors,
+    "courses": courses,
+    "quality": quality,
 }

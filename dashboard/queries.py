@@ -29,9 +29,9 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.expressions import Window
 from django.db.models.fields.json import KeyTextTransform
 from django.db.models.functions import Cast, Coalesce, Concat, Lead, NullIf, RowNumber
-from django.db.models.expressions import Window
 
 from dashboard.scope import Scope
 from events.models import DroppedEvents, Event, Session, Site
@@ -40,8 +40,23 @@ from rollups.update import WATCH_PREFIX, page_hash, watch_parts
 
 PAGE_VIEW = Q(category="page_interaction", name="page_view")
 VISIT_DIMENSIONS = (
-    "country", "region", "city", "browser", "os", "device", "device_type", "screen", "language",
-    "referrer", "channel", "utm_source", "utm_medium", "utm_campaign", "visitor_type", "entry", "exit",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "os",
+    "device",
+    "device_type",
+    "screen",
+    "language",
+    "referrer",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "visitor_type",
+    "entry",
+    "exit",
 )
 # Event dimensions: counted per event on its own day. The counter is pageviews except where noted.
 EVENT_DIMENSIONS = ("page", "event_name", "course", "tutorial_language", "course_language", "tutorial")
@@ -199,8 +214,21 @@ _FIRST_EVENT_SQL = {
     "exit": "s.pv_path",
 }
 _FIRST_EVENT_COLUMNS = (
-    "country", "region", "city", "browser", "os", "device", "device_type", "screen", "language",
-    "referrer_host", "channel", "utm_source", "utm_medium", "utm_campaign", "is_new_visitor",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "os",
+    "device",
+    "device_type",
+    "screen",
+    "language",
+    "referrer_host",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "is_new_visitor",
 )
 
 
@@ -212,7 +240,9 @@ def _raw_visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[t
     }
     if dimension in ("entry", "exit"):
         # Numbered within (visit, is page view): row 1 of the page views is the entry (or exit).
-        order = [F("timestamp").asc(), F("id").asc()] if dimension == "entry" else [F("timestamp").desc(), F("id").desc()]
+        order = (
+            [F("timestamp").asc(), F("id").asc()] if dimension == "entry" else [F("timestamp").desc(), F("id").desc()]
+        )
         windows["pv_k"] = Window(RowNumber(), partition_by=[F("session_id"), is_pv], order_by=order)
     ev = (
         _events(scope, margin=VISIT_MARGIN)
@@ -251,15 +281,18 @@ def totals(*, scope: Scope) -> Totals:
             _metrics(scope, ["total", "visitor_type"])
             .values("dimension", "value")
             .annotate(
-                events=Sum("events"), pageviews=Sum("pageviews"), visits=Sum("visits"), bounces=Sum("bounces"),
-                duration=Sum("duration"), visit_pageviews=Sum("visit_pageviews"),
+                events=Sum("events"),
+                pageviews=Sum("pageviews"),
+                visits=Sum("visits"),
+                bounces=Sum("bounces"),
+                duration=Sum("duration"),
+                visit_pageviews=Sum("visit_pageviews"),
             )
         )
         by_key = {(r["dimension"], r["value"]): r for r in rows}
-        visitors = (
-            DailyVisitor.objects.filter(site=scope.site, day__gte=scope.start, day__lte=scope.end)
-            .aggregate(n=Count("visitor", distinct=True))["n"]
-        )
+        visitors = DailyVisitor.objects.filter(site=scope.site, day__gte=scope.start, day__lte=scope.end).aggregate(
+            n=Count("visitor", distinct=True)
+        )["n"]
         total = by_key.get(("total", ""), {})
         return Totals(
             visitors=visitors,
@@ -336,10 +369,12 @@ def trend(*, scope: Scope) -> list[TrendPoint]:
         )
         visitors = {_as_date(r["bucket"]): r["n"] for r in rows}
     else:
-        for value, day, count, *_ in _raw_visits(scope, "total", by_day=True):
+        for _value, day, count, *_ in _raw_visits(scope, "total", by_day=True):
             visits[bucket_of(_as_date(day), scope.grain)] += count
         whens = [
-            When(timestamp__gte=_start(b), timestamp__lt=_start(_bucket_end(b, scope) + timedelta(days=1)), then=Value(b))
+            When(
+                timestamp__gte=_start(b), timestamp__lt=_start(_bucket_end(b, scope) + timedelta(days=1)), then=Value(b)
+            )
             for b in buckets(scope=scope)
         ]
         rows = (
@@ -435,7 +470,9 @@ def counts_by(*, scope: Scope, dimension: str, limit: int = 10, with_visitors: b
                 visitors[keys[r["page"]]] = r["n"]
         return [
             CountRow(
-                value=r["value"], count=r["count"], engaged_seconds=r["engaged"] or 0.0,
+                value=r["value"],
+                count=r["count"],
+                engaged_seconds=r["engaged"] or 0.0,
                 visitors=visitors.get(r["value"], 0) if with_visitors else None,
             )
             for r in rows
@@ -470,7 +507,13 @@ def _raw_counts(scope: Scope, dimension: str, *, limit: int, with_visitors: bool
             .annotate(s=Sum(Cast(KeyTextTransform("engaged_seconds", "data"), FloatField())))
             .values_list("path", "s")
         )
-        top = _top([CountRow(value=r["path"], count=r["count"], engaged_seconds=engaged.get(r["path"]) or 0.0) for r in by_path], limit)
+        top = _top(
+            [
+                CountRow(value=r["path"], count=r["count"], engaged_seconds=engaged.get(r["path"]) or 0.0)
+                for r in by_path
+            ],
+            limit,
+        )
         if with_visitors:
             seen = dict(
                 events.filter(PAGE_VIEW, path__in=[r.value for r in top])
@@ -478,7 +521,10 @@ def _raw_counts(scope: Scope, dimension: str, *, limit: int, with_visitors: bool
                 .annotate(n=Count(_visitor_expr(), distinct=True))
                 .values_list("path", "n")
             )
-            top = [CountRow(value=r.value, count=r.count, engaged_seconds=r.engaged_seconds, visitors=seen.get(r.value, 0)) for r in top]
+            top = [
+                CountRow(value=r.value, count=r.count, engaged_seconds=r.engaged_seconds, visitors=seen.get(r.value, 0))
+                for r in top
+            ]
         return top
     # Course-like dimensions come from the path: group views by path in SQL, then by course.
     grouped: dict[str, int] = defaultdict(int)
@@ -537,8 +583,12 @@ def cities(*, scope: Scope, limit: int = 200) -> list[CityPoint]:
         place = places.get((country, region, city))
         points.append(
             CityPoint(
-                country=country, region=region, city=city, visits=row.visits,
-                latitude=place.latitude if place else None, longitude=place.longitude if place else None,
+                country=country,
+                region=region,
+                city=city,
+                visits=row.visits,
+                latitude=place.latitude if place else None,
+                longitude=place.longitude if place else None,
             )
         )
     return points
@@ -572,7 +622,9 @@ def realtime(*, site: Site, now: datetime | None = None, minutes: int = 30) -> R
     for moment in recent.filter(PAGE_VIEW).values_list("timestamp", flat=True):
         by_minute[moment.replace(second=0, microsecond=0)] += 1
     start = since.replace(second=0, microsecond=0)
-    per_minute = [(start + timedelta(minutes=i), by_minute.get(start + timedelta(minutes=i), 0)) for i in range(minutes + 1)]
+    per_minute = [
+        (start + timedelta(minutes=i), by_minute.get(start + timedelta(minutes=i), 0)) for i in range(minutes + 1)
+    ]
     return Realtime(visitors=counts["visitors"], pageviews=counts["views"], pages=pages, per_minute=per_minute)
 
 
@@ -612,8 +664,12 @@ def journey(*, site: Site, visitor: str, limit: int = 500) -> list[Step]:
     )
     return [
         Step(
-            at=e["timestamp"], session_id=e["session_id"], kind=f"{e['category']}/{e['name']}", path=e["path"],
-            title=e["title"], seconds=(e["next_at"] - e["timestamp"]).total_seconds() if e["next_at"] else None,
+            at=e["timestamp"],
+            session_id=e["session_id"],
+            kind=f"{e['category']}/{e['name']}",
+            path=e["path"],
+            title=e["title"],
+            seconds=(e["next_at"] - e["timestamp"]).total_seconds() if e["next_at"] else None,
         )
         for e in events
     ]
@@ -726,9 +782,14 @@ def completion(*, scope: Scope) -> list[CompletionRow]:
         percents[(course, language)].append(min(100.0, 100.0 * watched / duration) if duration else 0.0)
     return [
         CompletionRow(
-            course=r["tutorial__course__name"], language=r["language"], learners=r["learners"], started=r["started"],
-            completed=r["completed"], median_percent=_median(percents[(r["tutorial__course__name"], r["language"])]),
-            rewatchers=r["rewatchers"], revisits=r["revisits"] or 0,
+            course=r["tutorial__course__name"],
+            language=r["language"],
+            learners=r["learners"],
+            started=r["started"],
+            completed=r["completed"],
+            median_percent=_median(percents[(r["tutorial__course__name"], r["language"])]),
+            rewatchers=r["rewatchers"],
+            revisits=r["revisits"] or 0,
         )
         for r in rows
     ]
@@ -748,8 +809,13 @@ def tutorials(*, scope: Scope, limit: int = 20) -> list[TutorialRow]:
     )
     return [
         TutorialRow(
-            tutorial_id=r["tutorial_id"], course=r["tutorial__course__name"], tutorial=r["tutorial__title"],
-            language=r["language"], learners=r["learners"], completed=r["completed"], revisits=r["revisits"] or 0,
+            tutorial_id=r["tutorial_id"],
+            course=r["tutorial__course__name"],
+            tutorial=r["tutorial__title"],
+            language=r["language"],
+            learners=r["learners"],
+            completed=r["completed"],
+            revisits=r["revisits"] or 0,
         )
         for r in rows
     ]
@@ -789,6 +855,10 @@ def queue_state() -> dict[str, object]:
 
     try:
         queue = django_rq.get_queue(QUEUE)
-        return {"depth": queue.count, "failed_jobs": queue.failed_job_registry.count, "workers": Worker.count(queue=queue)}
+        return {
+            "depth": queue.count,
+            "failed_jobs": queue.failed_job_registry.count,
+            "workers": Worker.count(queue=queue),
+        }
     except RedisError as error:
         return {"error": str(error)}

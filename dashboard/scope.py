@@ -90,7 +90,11 @@ def parse_scope(*, params: QueryDict, today: date | None = None) -> Scope:
     """
     today = today or datetime.now(UTC).date()
     site_id = params.get("site", "")
-    site = Site.objects.by_public_id(site_id) if site_id else (Site.objects.default() or Site.objects.order_by("pk").first())
+    site = (
+        Site.objects.by_public_id(site_id)
+        if site_id
+        else (Site.objects.default() or Site.objects.order_by("pk").first())
+    )
     if site is None:
         raise ScopeError("site", "no such site" if site_id else "no site exists yet")
     if "from" in params or "to" in params:

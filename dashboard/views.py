@@ -54,25 +54,40 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
     if fmt:
         table = built.table(request.GET.get("table", ""))
         if fmt not in exports.FORMATS or table is None:
-            return render(request, "dashboard/error.html", {"error": ScopeError("export", "unknown format or table")}, status=400)
+            return render(
+                request, "dashboard/error.html", {"error": ScopeError("export", "unknown format or table")}, status=400
+            )
         return exports.table_response(table=table, fmt=fmt, page=name)
     if name == "realtime" and request.GET.get("format") == "json":
-        return JsonResponse({
-            "cards": [asdict(c) for c in built.cards], "note": built.note,
-            "table": asdict(built.tables[0]), "figure": built.figures[0],
-        })
-    return render(request, "dashboard/page.html", {
-        "page": built,
-        "name": name,
-        "title": pages.PAGES[name],
-        "nav": [(key, pages.PAGES[key]) for key in allowed],
-        "scope": scope,
-        "sites": Site.objects.order_by("name"),
-        "periods": [(key, label, scope.query(period=key, **{"from": None, "to": None})) for key, label in PERIOD_LABELS.items()],
-        "grains": GRAINS,
-        "filter_names": [(f, f.replace("_", " ").title()) for f in FILTERS],
-        "tables": [(t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables],
-    })
+        return JsonResponse(
+            {
+                "cards": [asdict(c) for c in built.cards],
+                "note": built.note,
+                "table": asdict(built.tables[0]),
+                "figure": built.figures[0],
+            }
+        )
+    return render(
+        request,
+        "dashboard/page.html",
+        {
+            "page": built,
+            "name": name,
+            "title": pages.PAGES[name],
+            "nav": [(key, pages.PAGES[key]) for key in allowed],
+            "scope": scope,
+            "sites": Site.objects.order_by("name"),
+            "periods": [
+                (key, label, scope.query(period=key, **{"from": None, "to": None}))
+                for key, label in PERIOD_LABELS.items()
+            ],
+            "grains": GRAINS,
+            "filter_names": [(f, f.replace("_", " ").title()) for f in FILTERS],
+            "tables": [
+                (t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables
+            ],
+        },
+    )
 
 
 def _export_query(request: HttpRequest, table: str, fmt: str) -> str:

@@ -15,7 +15,10 @@ class SiteAdmin(admin.ModelAdmin):
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         site = self.get_object(request, object_id)
         if site is not None:
-            extra_context = {**(extra_context or {}), "tracker_tag": site.tracker_tag(collector=request.build_absolute_uri("/"))}
+            extra_context = {
+                **(extra_context or {}),
+                "tracker_tag": site.tracker_tag(collector=request.build_absolute_uri("/")),
+            }
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
@@ -33,7 +36,9 @@ class SiteAdmin(admin.ModelAdmin):
         for site in queryset:
             key = site.rotate_server_key()
             self.message_user(
-                request, f"New server key for {site.name}: {key} — copy it now, it is shown only once.", messages.WARNING
+                request,
+                f"New server key for {site.name}: {key} — copy it now, it is shown only once.",
+                messages.WARNING,
             )
 
 
@@ -41,7 +46,18 @@ class SiteAdmin(admin.ModelAdmin):
 class EventAdmin(admin.ModelAdmin):
     """Stored events are evidence: staff read them, nobody edits them here."""
 
-    list_display = ["timestamp", "site", "category", "name", "event_name", "path", "user", "session_id", "country", "browser"]
+    list_display = [
+        "timestamp",
+        "site",
+        "category",
+        "name",
+        "event_name",
+        "path",
+        "user",
+        "session_id",
+        "country",
+        "browser",
+    ]
     list_filter = ["site", "category", "name", "source", "device_type", "country"]
     search_fields = ["session_id", "user", "path", "=id"]
     date_hierarchy = "timestamp"
@@ -84,8 +100,18 @@ class DroppedEventsAdmin(ReadOnlyAdmin):
 @admin.register(Session)
 class SessionAdmin(ReadOnlyAdmin):
     list_display = [
-        "started_at", "site", "session_id", "entry_path", "exit_path", "pageviews", "duration_seconds",
-        "is_bounce", "is_new_visitor", "channel", "country", "device_type",
+        "started_at",
+        "site",
+        "session_id",
+        "entry_path",
+        "exit_path",
+        "pageviews",
+        "duration_seconds",
+        "is_bounce",
+        "is_new_visitor",
+        "channel",
+        "country",
+        "device_type",
     ]
     list_filter = ["site", "channel", "is_bounce", "is_new_visitor", "device_type"]
     search_fields = ["=session_id", "=client_session_id", "=visitor_id"]

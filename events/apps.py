@@ -8,6 +8,8 @@ class EventsConfig(AppConfig):
     def ready(self) -> None:
         # Connects the CORS receiver before the first request: a preflight reaches the CORS
         # middleware before any URLconf (and so any view module) has been imported.
-        from events import cors  # noqa: F401
         # Registers the Logs Store event types, so `ingest.accept` knows them from any caller.
-        from events import logs_store  # noqa: F401
+        from events import (
+            cors,  # noqa: F401
+            logs_store,  # noqa: F401
+        )

@@ -29,8 +29,18 @@ from events.models import DroppedEvents, DropReason, IpPrivacy, Site
 log = logging.getLogger(__name__)
 
 COLUMNS_FROM_EVENT = (
-    "session_id", "visitor_id", "category", "name", "user", "url", "host", "path", "referrer", "title",
-    "screen", "language",
+    "session_id",
+    "visitor_id",
+    "category",
+    "name",
+    "user",
+    "url",
+    "host",
+    "path",
+    "referrer",
+    "title",
+    "screen",
+    "language",
 )
 
 # (day, reason) → events not stored. The day is the event's own (UTC), so a bot's visits are
@@ -83,7 +93,9 @@ def enrich(
         if site.cookieless or not row["visitor_id"]:
             row["visitor_id"] = visitors.hashed_visitor_id(
                 salt=salt or visitors.salt_for(day=received_at.astimezone(UTC).date()),
-                site_id=site.pk, ip=full_ip or "", user_agent=user_agent,
+                site_id=site.pk,
+                ip=full_ip or "",
+                user_agent=user_agent,
             )
         data = dict(event.get("data") or {})
         if (row["category"], row["name"]) in sessions.PAGE_LOADS:

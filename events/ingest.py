@@ -227,12 +227,14 @@ def _insert_postgresql_staged(cursor: Any, table: str, rows: list[dict[str, Any]
     columns = ", ".join(f'"{c.column}"' for c in _COLUMNS)
     # Made afresh in each transaction (ON COMMIT DROP): a table kept for the connection's life
     # would keep the columns it had before a migration and break COPY afterwards.
-    cursor.execute(f'CREATE TEMP TABLE IF NOT EXISTS "incoming_events" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP')
+    cursor.execute(
+        f'CREATE TEMP TABLE IF NOT EXISTS "incoming_events" (LIKE "{table}" INCLUDING DEFAULTS) ON COMMIT DROP'
+    )
     cursor.execute('TRUNCATE "incoming_events"')
     _copy_rows(cursor, "incoming_events", rows)
     cursor.execute(
         f'INSERT INTO "{table}" ({columns}) SELECT {columns} FROM "incoming_events" '
-        f'ON CONFLICT (id) DO NOTHING RETURNING id'
+        f"ON CONFLICT (id) DO NOTHING RETURNING id"
     )
     return {str(r[0]) for r in cursor.fetchall()}
 

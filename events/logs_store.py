@@ -42,9 +42,7 @@ FIELD_NAMES = {"user": "userId", "session_id": "sessionId", "timestamp": "time",
 # Ids of stored actions are derived from their content, so a resent body is stored once.
 ID_NAMESPACE = uuid.UUID("0d5f6a7e-3c1b-4f0e-9a8d-2b7c6e5f4a31")
 
-register_event_type(
-    CATEGORY, "click", data={"locationX": required(number()), "locationY": required(number())}
-)
+register_event_type(CATEGORY, "click", data={"locationX": required(number()), "locationY": required(number())})
 register_event_type(CATEGORY, "view", data={"viewedId": required(text(256))})
 register_event_type(CATEGORY, "navigate", data={"pageFrom": required(text(2048)), "pageTo": required(text(2048))})
 
@@ -242,9 +240,7 @@ def find_logs(*, query: LogQuery) -> list[dict[str, Any]]:
     rows = events.order_by("timestamp", "id").values_list("user", "client_session_id", "name", "timestamp", "data")
     for user, session_id, name, moment, data in rows.iterator(chunk_size=2000):
         log = logs.setdefault((user, session_id), {"userId": user, "sessionId": session_id, "actions": []})
-        log["actions"].append(
-            {"time": moment.astimezone(UTC).isoformat(), "type": name.upper(), "properties": data}
-        )
+        log["actions"].append({"time": moment.astimezone(UTC).isoformat(), "type": name.upper(), "properties": data})
     # Ties (two logs starting at the same second) are broken by userId and sessionId, so the
     # answer never depends on event ids.
     return sorted(logs.values(), key=lambda log: (log["actions"][0]["time"], log["userId"], log["sessionId"]))

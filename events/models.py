@@ -61,9 +61,7 @@ class Site(models.Model):
     """
 
     name = models.CharField(max_length=200)
-    site_id = models.CharField(
-        "public site id", max_length=32, unique=True, default=new_public_site_id, editable=False
-    )
+    site_id = models.CharField("public site id", max_length=32, unique=True, default=new_public_site_id, editable=False)
     server_key_hash = models.CharField(max_length=64, blank=True, editable=False)
     server_key_hint = models.CharField(max_length=12, blank=True, editable=False)
     allowed_origins = models.JSONField(
@@ -71,16 +69,12 @@ class Site(models.Model):
         blank=True,
         help_text='Origins browsers may send from, e.g. ["https://spoken-tutorial.org"].',
     )
-    is_default = models.BooleanField(
-        default=False, help_text="Events that name no site are counted for this one."
-    )
+    is_default = models.BooleanField(default=False, help_text="Events that name no site are counted for this one.")
     allow_custom_events = models.BooleanField(
         default=True,
         help_text="Accept event types outside the built-in registry (data: any JSON object).",
     )
-    ip_privacy = models.CharField(
-        max_length=16, choices=IpPrivacy.choices, default=IpPrivacy.ANONYMISED
-    )
+    ip_privacy = models.CharField(max_length=16, choices=IpPrivacy.choices, default=IpPrivacy.ANONYMISED)
     cookieless = models.BooleanField(
         default=False, help_text="Identify visitors by a daily-rotated hash instead of a cookie."
     )
@@ -96,9 +90,7 @@ class Site(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(
-                fields=["is_default"], condition=Q(is_default=True), name="one_default_site"
-            )
+            models.UniqueConstraint(fields=["is_default"], condition=Q(is_default=True), name="one_default_site")
         ]
 
     def __str__(self) -> str:
@@ -115,8 +107,11 @@ class Site(models.Model):
     def tracker_tag(self, *, collector: str) -> str:
         """The one-line tag the site's pages carry, with the attributes its privacy settings need."""
         options = [f'data-site="{self.site_id}"']
-        flags = [(self.cookieless, "data-cookieless"), (self.respect_dnt, "data-respect-dnt"),
-                 (self.collect_geolocation, "data-geolocation")]
+        flags = [
+            (self.cookieless, "data-cookieless"),
+            (self.respect_dnt, "data-respect-dnt"),
+            (self.collect_geolocation, "data-geolocation"),
+        ]
         options += [attribute for wanted, attribute in flags if wanted]
         return f'<script defer src="{collector.rstrip("/")}/static/the_eye/tracker.js" {" ".join(options)}></script>'
 
@@ -277,9 +272,7 @@ class DroppedEvents(models.Model):
 
     class Meta:
         verbose_name_plural = "dropped events"
-        constraints = [
-            models.UniqueConstraint(fields=["site", "day", "reason"], name="dropped_unique_per_day_reason")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "day", "reason"], name="dropped_unique_per_day_reason")]
 
     def __str__(self) -> str:
         return f"{self.site} {self.day} {self.reason}: {self.count}"
@@ -292,7 +285,11 @@ class EventNameRule(models.Model):
     """
 
     site = models.ForeignKey(
-        Site, on_delete=models.CASCADE, null=True, blank=True, related_name="event_name_rules",
+        Site,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="event_name_rules",
         help_text="Leave empty to apply the rule to every site.",
     )
     position = models.PositiveIntegerField(default=100, help_text="Rules are tried from the lowest position up.")

@@ -199,7 +199,9 @@ class BackgroundSender:
                 now = time.monotonic()
                 if now - self._last_drop_log > 60:
                     self._last_drop_log = now
-                    log.warning("the event buffer is full (%d events); %d events dropped so far", self.capacity, self.dropped)
+                    log.warning(
+                        "the event buffer is full (%d events); %d events dropped so far", self.capacity, self.dropped
+                    )
                 return False
             if not self._buffer:
                 self._buffer_since = time.monotonic()
@@ -262,7 +264,9 @@ class BackgroundSender:
         if left and self.spool_dir:
             self._spool(left)
         elif left:
-            log.warning("%d events were not delivered before exit and are lost (set THE_EYE_SPOOL_DIR to keep them)", len(left))
+            log.warning(
+                "%d events were not delivered before exit and are lost (set THE_EYE_SPOOL_DIR to keep them)", len(left)
+            )
         return len(left)
 
     # --- the thread --------------------------------------------------------------------------
@@ -318,7 +322,12 @@ class BackgroundSender:
         if outcome.kind == "partial":
             bad = set(outcome.bad_indices)
             kept = [e for i, e in enumerate(batch) if i not in bad]
-            log.error("the collector refused %d of %d events (%s); sending the rest again", len(bad), len(batch), outcome.reason)
+            log.error(
+                "the collector refused %d of %d events (%s); sending the rest again",
+                len(bad),
+                len(batch),
+                outcome.reason,
+            )
             self._held -= len(batch) - len(kept)
             self._put_back(kept)
         elif outcome.kind == "too_large" and len(batch) > 1:

@@ -89,9 +89,7 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
     for session in Session.objects.filter(site_id=site_id, client_session_id__in=client_ids):
         stored.setdefault(session.client_session_id, []).append(session)
         result.sessions[session.session_id] = session
-    result.visitors = {
-        v.visitor_id: v for v in Visitor.objects.filter(site_id=site_id, visitor_id__in=visitor_ids)
-    }
+    result.visitors = {v.visitor_id: v for v in Visitor.objects.filter(site_id=site_id, visitor_id__in=visitor_ids)}
 
     by_client: dict[str, list[dict[str, Any]]] = {}
     for row in rows:
@@ -128,15 +126,11 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
 
     # First-time or returning, decided once per session from the visitor's earlier sightings:
     # returning = seen on this site within RETURNING_VISITOR_DAYS before the session began.
-    seen: dict[str, list[datetime]] = {
-        vid: [v.first_seen, v.last_seen] for vid, v in result.visitors.items()
-    }
+    seen: dict[str, list[datetime]] = {vid: [v.first_seen, v.last_seen] for vid, v in result.visitors.items()}
     for session in sorted(new_sessions, key=lambda s: s.started_at):
         sighting = seen.get(session.visitor_id)
         session.is_new_visitor = not (
-            sighting is not None
-            and sighting[0] < session.started_at
-            and sighting[1] >= session.started_at - window
+            sighting is not None and sighting[0] < session.started_at and sighting[1] >= session.started_at - window
         )
         if session.visitor_id and sighting is not None and sighting[0] > session.started_at:
             result.earlier_arrivals.append((session.visitor_id, session.started_at))
@@ -237,9 +231,26 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
     _correct_later_first_visits(site_id=site_id, plan=plan, stored=created)
     Session.objects.bulk_update(
         changed,
-        ["started_at", "last_seen_at", "entry_path", "exit_path", "pageviews", "events", "interactions",
-         "engaged_seconds", "duration_seconds", "is_bounce", "channel", "referrer_host", "utm_campaign",
-         "country", "device_type", "browser", "os", "visitor_id"],
+        [
+            "started_at",
+            "last_seen_at",
+            "entry_path",
+            "exit_path",
+            "pageviews",
+            "events",
+            "interactions",
+            "engaged_seconds",
+            "duration_seconds",
+            "is_bounce",
+            "channel",
+            "referrer_host",
+            "utm_campaign",
+            "country",
+            "device_type",
+            "browser",
+            "os",
+            "visitor_id",
+        ],
     )
     _apply_visitors(site_id=site_id, new_rows=new_rows)
 
@@ -254,8 +265,11 @@ def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Sessio
     stored_ids = {s.session_id for s in stored}
     for visitor_id, started_at in plan.earlier_arrivals:
         later = Session.objects.filter(
-            site_id=site_id, visitor_id=visitor_id, is_new_visitor=True,
-            started_at__gt=started_at, started_at__lte=started_at + window,
+            site_id=site_id,
+            visitor_id=visitor_id,
+            is_new_visitor=True,
+            started_at__gt=started_at,
+            started_at__lte=started_at + window,
         ).exclude(session_id__in=stored_ids)
         session_ids = list(later.values_list("session_id", flat=True))
         if session_ids:

@@ -14,8 +14,21 @@ import ua_parser
 
 # Families ua-parser names that are tools or automation rather than people browsing.
 _AUTOMATION_FAMILIES = {
-    "HeadlessChrome", "curl", "Wget", "Python Requests", "Python-urllib", "PhantomJS", "Go-http-client",
-    "okhttp", "Apache-HttpClient", "Java", "libwww-perl", "HTTPie", "Scrapy", "axios", "node-fetch",
+    "HeadlessChrome",
+    "curl",
+    "Wget",
+    "Python Requests",
+    "Python-urllib",
+    "PhantomJS",
+    "Go-http-client",
+    "okhttp",
+    "Apache-HttpClient",
+    "Java",
+    "libwww-perl",
+    "HTTPie",
+    "Scrapy",
+    "axios",
+    "node-fetch",
     "Electron",
 }
 # A second net for strings ua-parser does not know: common words in crawler and client names.
@@ -52,15 +65,11 @@ def describe(user_agent: str) -> Agent:
         return Agent()
     parsed = ua_parser.parse(user_agent)
     browser = parsed.user_agent.family if parsed.user_agent else ""
-    browser_version = (
-        _version(parsed.user_agent.major, parsed.user_agent.minor) if parsed.user_agent else ""
-    )
+    browser_version = _version(parsed.user_agent.major, parsed.user_agent.minor) if parsed.user_agent else ""
     os_family = parsed.os.family if parsed.os else ""
     os_version = _version(parsed.os.major, parsed.os.minor, parsed.os.patch) if parsed.os else ""
     device = parsed.device.family if parsed.device and parsed.device.family != "Other" else ""
-    is_bot = (
-        device == "Spider" or browser in _AUTOMATION_FAMILIES or bool(_BOT_WORDS.search(user_agent))
-    )
+    is_bot = device == "Spider" or browser in _AUTOMATION_FAMILIES or bool(_BOT_WORDS.search(user_agent))
     if is_bot:
         device_type = "bot"
     elif _TABLET.search(device) or (os_family == "Android" and "Mobile" not in user_agent):

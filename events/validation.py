@@ -63,6 +63,7 @@ Validator = Callable[[Any], Any]
 
 # --- Value rules -----------------------------------------------------------------------------
 
+
 def text(max_length: int, *, allow_empty: bool = False) -> Validator:
     def check(value: Any) -> str:
         if not isinstance(value, str):
@@ -134,7 +135,7 @@ def host(value: Any) -> str:
         except UnicodeError:
             raise Rule("must be a host name such as www.example.org") from None
         if not all(_HOST_LABEL.match(label) for label in ascii_name.rstrip(".").split(".")):
-            raise Rule("must be a host name such as www.example.org")
+            raise Rule("must be a host name such as www.example.org") from None
     return f"{hostname}:{port}" if port else hostname
 
 
@@ -224,6 +225,7 @@ def geo(value: Any) -> dict[str, float]:
 
 
 # --- Registries ------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class FieldSpec:
@@ -316,7 +318,11 @@ register_event_type(
 register_event_type(
     "page_interaction",
     "engagement",
-    data={"host": required(host), "path": required(path), "engaged_seconds": required(number(minimum=0, maximum=86400))},
+    data={
+        "host": required(host),
+        "path": required(path),
+        "engaged_seconds": required(number(minimum=0, maximum=86400)),
+    },
     columns=("host", "path"),
 )
 # One request a host site served, sent by the Django middleware (events.middleware).
@@ -335,6 +341,7 @@ register_event_type(
 
 
 # --- Validation ------------------------------------------------------------------------------
+
 
 def _check_data(event_type: EventType, data: dict[str, Any], index: int) -> tuple[dict, list]:
     errors: list[FieldError] = []
@@ -375,9 +382,7 @@ def validate_event(raw: Any, *, index: int, allow_custom: bool) -> tuple[dict[st
         clean["name"] = normalise_key(clean["name"])
         event_type = EVENT_TYPES.get((clean["category"], clean["name"]))
         if event_type is None and not allow_custom:
-            errors.append(
-                FieldError(index, "name", f"unknown event type {clean['category']}/{clean['name']}")
-            )
+            errors.append(FieldError(index, "name", f"unknown event type {clean['category']}/{clean['name']}"))
         elif event_type is not None and "data" in clean:
             clean["data"], data_errors = _check_data(event_type, clean["data"], index)
             errors.extend(data_errors)

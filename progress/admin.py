@@ -55,8 +55,16 @@ class ProgressAdmin(admin.ModelAdmin):
     """Progress is changed only through progress.tracking, so staff use the actions, not the form."""
 
     list_display = [
-        "learner", "course", "tutorial", "language", "percent_watched", "completed", "completed_how",
-        "last_position", "visits", "updated_at",
+        "learner",
+        "course",
+        "tutorial",
+        "language",
+        "percent_watched",
+        "completed",
+        "completed_how",
+        "last_position",
+        "visits",
+        "updated_at",
     ]
     list_filter = [("tutorial__course", admin.RelatedOnlyFieldListFilter), "language", "completed", "completed_how"]
     search_fields = ["learner__username", "tutorial__title"]
@@ -90,10 +98,11 @@ class ProgressAdmin(admin.ModelAdmin):
         count = 0
         for row in queryset.select_related("learner", "tutorial"):
             tracking.set_completed(
-                learner=row.learner, tutorial=row.tutorial, language=row.language,
-                completed=completed, how=CompletedHow.STAFF,
+                learner=row.learner,
+                tutorial=row.tutorial,
+                language=row.language,
+                completed=completed,
+                how=CompletedHow.STAFF,
             )
             count += 1
-        self.message_user(
-            request, f"{count} marked {'complete' if completed else 'incomplete'}.", messages.SUCCESS
-        )
+        self.message_user(request, f"{count} marked {'complete' if completed else 'incomplete'}.", messages.SUCCESS)

@@ -26,14 +26,42 @@ NAMESPACE = uuid.UUID("9a4f0f0e-62a4-4d0c-a3d1-5be1f2f0c7a4")
 LANGUAGES = ["English", "Hindi", "Marathi"]
 # (slug, name, description, video file, its length in seconds, threshold or None, tutorials)
 COURSES = [
-    ("BASH", "BASH", "Shell scripting with the Bourne Again SHell.", "bash.webm", 12, None,
-     ["Introduction", "Basic-commands", "Variables", "Loops"]),
-    ("Python", "Python", "Programming in Python 3, from the interpreter to functions.", "python.webm", 15, None,
-     ["Introduction", "Variables", "Loops", "Functions"]),
-    ("LibreOffice-Calc", "LibreOffice Calc", "Spreadsheets with LibreOffice Calc.", "calc.webm", 18, None,
-     ["Introduction", "Formulas", "Charts"]),
-    ("Scilab", "Scilab", "Numerical computing with Scilab.", "scilab.webm", 20, 90,
-     ["Introduction", "Vectors", "Matrices"]),
+    (
+        "BASH",
+        "BASH",
+        "Shell scripting with the Bourne Again SHell.",
+        "bash.webm",
+        12,
+        None,
+        ["Introduction", "Basic-commands", "Variables", "Loops"],
+    ),
+    (
+        "Python",
+        "Python",
+        "Programming in Python 3, from the interpreter to functions.",
+        "python.webm",
+        15,
+        None,
+        ["Introduction", "Variables", "Loops", "Functions"],
+    ),
+    (
+        "LibreOffice-Calc",
+        "LibreOffice Calc",
+        "Spreadsheets with LibreOffice Calc.",
+        "calc.webm",
+        18,
+        None,
+        ["Introduction", "Formulas", "Charts"],
+    ),
+    (
+        "Scilab",
+        "Scilab",
+        "Numerical computing with Scilab.",
+        "scilab.webm",
+        20,
+        90,
+        ["Introduction", "Vectors", "Matrices"],
+    ),
 ]
 LEVELS = [Level.BASIC, Level.BASIC, Level.INTERMEDIATE, Level.ADVANCED]
 # (course, tutorial, language, [(start, end) played], last position, minutes ago)
@@ -95,7 +123,9 @@ def load_demo(*, stdout: TextIO) -> None:
             tutorial__course__slug=course, tutorial__slug=tutorial, language=language
         )
         context = video_events.Context(
-            sender=Sender(ip="49.36.0.1", user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36", source="demo"),
+            sender=Sender(
+                ip="49.36.0.1", user_agent="Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0 Safari/537.36", source="demo"
+            ),
             session_id=str(uuid.uuid5(NAMESPACE, f"session-{course}")),
             url=f"http://localhost:8000{video.get_absolute_url()}",
             direct=True,

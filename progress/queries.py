@@ -119,7 +119,9 @@ def course_overview(*, learner, course: Course, language: str) -> CourseOverview
         video.tutorial = tutorial
         progress_rows = by_tutorial.get(tutorial.pk, [])
         own = next((r for r in progress_rows if r.language == language), None)
-        completed = any(r.completed for r in progress_rows) if _credit_across_languages() else bool(own and own.completed)
+        completed = (
+            any(r.completed for r in progress_rows) if _credit_across_languages() else bool(own and own.completed)
+        )
         rows.append(
             TutorialRow(
                 tutorial=tutorial,
@@ -151,8 +153,7 @@ def my_learning(*, learner) -> list[CourseOverview]:
     )
     courses = Course.objects.in_bulk({s["tutorial__course"] for s in started})
     return [
-        course_overview(learner=learner, course=courses[s["tutorial__course"]], language=s["language"])
-        for s in started
+        course_overview(learner=learner, course=courses[s["tutorial__course"]], language=s["language"]) for s in started
     ]
 
 

@@ -60,7 +60,9 @@ def _complete(row: Progress, *, how: CompletedHow) -> None:
     row.completed_how = how
 
 
-def record_heartbeat(*, learner, video: Video, heartbeat: Heartbeat, context: video_events.Context | None = None) -> State:
+def record_heartbeat(
+    *, learner, video: Video, heartbeat: Heartbeat, context: video_events.Context | None = None
+) -> State:
     """Merge one heartbeat into the learner's progress and return the state the page shows.
 
     Idempotent and order-independent for coverage and completion; atomic. With a `context`, the
@@ -72,7 +74,10 @@ def record_heartbeat(*, learner, video: Video, heartbeat: Heartbeat, context: vi
     with transaction.atomic():
         row = _locked_row(learner=learner, tutorial=video.tutorial, language=video.language, duration=duration)
         added = coverage.to_seconds(segments=heartbeat.segments, duration=duration)
-        row.watched = [list(i) for i in coverage.merge(covered=coverage.clip(intervals=row.watched, duration=duration), added=added)]
+        row.watched = [
+            list(i)
+            for i in coverage.merge(covered=coverage.clip(intervals=row.watched, duration=duration), added=added)
+        ]
         row.watched_seconds = coverage.total(row.watched)
         row.duration_seconds = duration
         if row.position_at is None or heartbeat.at >= row.position_at:
@@ -110,7 +115,9 @@ def record_visit(*, learner, video: Video, context: video_events.Context | None 
     lock so simultaneous openings are all counted.
     """
     with transaction.atomic():
-        row = _locked_row(learner=learner, tutorial=video.tutorial, language=video.language, duration=video.duration_seconds)
+        row = _locked_row(
+            learner=learner, tutorial=video.tutorial, language=video.language, duration=video.duration_seconds
+        )
         Progress.objects.filter(pk=row.pk).update(visits=F("visits") + 1, updated_at=timezone.now())
         visits = Progress.objects.values_list("visits", flat=True).get(pk=row.pk)
     if context is not None:
@@ -125,7 +132,9 @@ def record_visit(*, learner, video: Video, context: video_events.Context | None 
     return visits
 
 
-def set_completed(*, learner, tutorial: Tutorial, language: str, completed: bool, how: CompletedHow = CompletedHow.MANUAL) -> None:
+def set_completed(
+    *, learner, tutorial: Tutorial, language: str, completed: bool, how: CompletedHow = CompletedHow.MANUAL
+) -> None:
     """Mark a tutorial complete or incomplete for a learner in a language; idempotent, atomic.
 
     Marking complete keeps an earlier completion (and its date and how) as it was. Marking
@@ -133,7 +142,10 @@ def set_completed(*, learner, tutorial: Tutorial, language: str, completed: bool
     watch; with PROGRESS_CREDIT_ACROSS_LANGUAGES on it does so in every language, since credit
     from any one language would otherwise keep the tutorial completed.
     """
-    duration = Video.objects.filter(tutorial=tutorial, language=language).values_list("duration_seconds", flat=True).first() or 0
+    duration = (
+        Video.objects.filter(tutorial=tutorial, language=language).values_list("duration_seconds", flat=True).first()
+        or 0
+    )
     with transaction.atomic():
         if completed:
             row = _locked_row(learner=learner, tutorial=tutorial, language=language, duration=duration)

@@ -82,7 +82,9 @@ def register() -> None:
         },
         columns=("host", "path"),
     )
-    register_event_type(CATEGORY, "visit", data={**where, **what, "visits": required(number(minimum=1))}, columns=("host", "path"))
+    register_event_type(
+        CATEGORY, "visit", data={**where, **what, "visits": required(number(minimum=1))}, columns=("host", "path")
+    )
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,9 @@ from progress.models import Course, Video
 def _get_video(*, course: str, tutorial: str, language: str) -> Video:
     return get_object_or_404(
         Video.objects.select_related("tutorial__course"),
-        tutorial__course__slug=course, tutorial__slug=tutorial, language=language,
+        tutorial__course__slug=course,
+        tutorial__slug=tutorial,
+        language=language,
     )
 
 
@@ -42,9 +44,7 @@ def tutorial_search(request: HttpRequest) -> HttpResponse:
     if course and language not in languages:
         language = "English" if "English" in languages else (languages[0] if languages else "")
     overview = (
-        queries.course_overview(learner=request.user, course=course, language=language)
-        if course and language
-        else None
+        queries.course_overview(learner=request.user, course=course, language=language) if course and language else None
     )
     return render(
         request,
@@ -57,7 +57,9 @@ def watch(request: HttpRequest, course: str, tutorial: str, language: str) -> Ht
     video = _get_video(course=course, tutorial=tutorial, language=language)
     learner = request.user if request.user.is_authenticated else None
     if learner is not None:
-        tracking.record_visit(learner=learner, video=video, context=video_events.context_for(request=request, video=video))
+        tracking.record_visit(
+            learner=learner, video=video, context=video_events.context_for(request=request, video=video)
+        )
         state = queries.state_for(learner=learner, video=video)
     else:
         state = queries.State(completed=False, percent=0, resume_at=0.0)

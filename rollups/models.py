@@ -34,9 +34,7 @@ class DailyMetric(models.Model):
     visit_pageviews = models.BigIntegerField(default=0)
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["site", "dimension", "day", "value"], name="dailymetric_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "dimension", "day", "value"], name="dailymetric_key")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.dimension}={self.value!r}"
@@ -57,6 +55,9 @@ class DailyVisitor(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["site", "day", "visitor"], name="dailyvisitor_key")]
 
+    def __str__(self) -> str:
+        return f"{self.day} visitor {self.visitor}"
+
 
 class DailyPageVisitor(models.Model):
     """One row per (page, visitor) seen on a UTC day: distinct visitors of a page over any range."""
@@ -67,9 +68,10 @@ class DailyPageVisitor(models.Model):
     visitor = models.BigIntegerField()
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["site", "day", "page", "visitor"], name="dailypagevisitor_key")
-        ]
+        constraints = [models.UniqueConstraint(fields=["site", "day", "page", "visitor"], name="dailypagevisitor_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} page {self.page} visitor {self.visitor}"
 
 
 class Place(models.Model):

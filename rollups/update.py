@@ -66,9 +66,28 @@ VISIT_DIMENSIONS: dict[str, Callable[[Row], str]] = {
 }
 # Event columns a visit's dimensions need.
 SESSION_FIELDS = [
-    "id", "site_id", "session_id", "timestamp", "category", "name", "path", "country", "region", "city",
-    "browser", "os", "device", "device_type", "screen", "language", "referrer_host", "channel",
-    "utm_source", "utm_medium", "utm_campaign", "is_new_visitor",
+    "id",
+    "site_id",
+    "session_id",
+    "timestamp",
+    "category",
+    "name",
+    "path",
+    "country",
+    "region",
+    "city",
+    "browser",
+    "os",
+    "device",
+    "device_type",
+    "screen",
+    "language",
+    "referrer_host",
+    "channel",
+    "utm_source",
+    "utm_medium",
+    "utm_campaign",
+    "is_new_visitor",
 ]
 
 
@@ -216,7 +235,9 @@ def _insert_sets(rows: Iterable[Row]) -> None:
             for page in page_keys(row["path"]):
                 page_visitors.add((site, day, page_hash(path=page), visitor))
         if row.get("city") and row.get("latitude") is not None and row.get("longitude") is not None:
-            places.add((row.get("country") or "", row.get("region") or "", row["city"], row["latitude"], row["longitude"]))
+            places.add(
+                (row.get("country") or "", row.get("region") or "", row["city"], row["latitude"], row["longitude"])
+            )
     DailyVisitor.objects.bulk_create(
         [DailyVisitor(site_id=s, day=d, visitor=v) for s, d, v in sorted(visitors)], ignore_conflicts=True
     )
@@ -227,7 +248,10 @@ def _insert_sets(rows: Iterable[Row]) -> None:
     if places:
         first_coordinates = {p[:3]: p[3:] for p in sorted(places)}
         Place.objects.bulk_create(
-            [Place(country=c, region=r, city=t, latitude=la, longitude=lo) for (c, r, t), (la, lo) in first_coordinates.items()],
+            [
+                Place(country=c, region=r, city=t, latitude=la, longitude=lo)
+                for (c, r, t), (la, lo) in first_coordinates.items()
+            ],
             ignore_conflicts=True,
         )
 
@@ -274,7 +298,7 @@ def record(*, rows: list[Row]) -> None:
         sessions = sorted({(row["site_id"], row["session_id"]) for row in rows})
         _lock_sessions(sessions)
         new_ids = {str(row["id"]) for row in rows}
-        for key, events in _session_events(sessions).items():
+        for events in _session_events(sessions).values():
             before = [e for e in events if str(e["id"]) not in new_ids]
             _add(changes, visit_contributions(events))
             _add(changes, visit_contributions(before), sign=-1)

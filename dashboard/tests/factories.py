@@ -67,35 +67,105 @@ def known_traffic(site: Site, *, now: datetime | None = None) -> datetime:
     early = today if now - today > timedelta(minutes=40) else now - timedelta(minutes=30)
     two_days_ago, yesterday = today - timedelta(days=2), today - timedelta(days=1)
     engagement = {
-        "category": "page_interaction", "name": "engagement",
+        "category": "page_interaction",
+        "name": "engagement",
         "data": {"host": HOST, "path": "/watch/Python/Loops/Hindi/", "engaged_seconds": 42},
         "timestamp": (yesterday + timedelta(hours=9, minutes=2)).isoformat(),
     }
     exit_link = {
-        "category": "page_interaction", "name": "exit_link",
+        "category": "page_interaction",
+        "name": "exit_link",
         "data": {"host": HOST, "path": "/", "href": "https://python.org/=cmd"},
         "timestamp": (two_days_ago + timedelta(hours=8, minutes=1)).isoformat(),
     }
-    visit(site, visitor="v1", start=two_days_ago + timedelta(hours=8), paths=["/", "/tutorial-search/"],
-          ip=MUMBAI, agent=CHROME_DESKTOP, referrer="https://www.google.com/", extras=[exit_link])
-    visit(site, visitor="v1", start=yesterday + timedelta(hours=9),
-          paths=["/watch/Python/Loops/Hindi/", "/watch/Python/Functions/Hindi/", "/"],
-          ip=MUMBAI, agent=CHROME_DESKTOP, extras=[engagement])
-    visit(site, visitor="v2", start=two_days_ago + timedelta(hours=10), paths=["/watch/BASH/Loops/English/"],
-          ip=DELHI, agent=CHROME_ANDROID, referrer="https://www.facebook.com/")
-    visit(site, visitor="v2", start=early + timedelta(minutes=5), paths=["/watch/BASH/Loops/English/", "/news/"],
-          ip=DELHI, agent=CHROME_ANDROID, gap_seconds=90)
-    visit(site, visitor="v3", start=yesterday + timedelta(hours=11), paths=["/about-us/"],
-          ip=LONDON, agent=FIREFOX_LINUX, referrer="https://fossee.in/page")
-    visit(site, visitor="v3", start=yesterday + timedelta(hours=12), paths=[XSS_PATH, "/"],
-          ip=LONDON, agent=FIREFOX_LINUX, referrer='https://evil.example/<img src=x onerror="window.__xss=3">')
-    visit(site, visitor="v4", start=early + timedelta(minutes=1), paths=["/", "/watch/Python/Loops/Hindi/"],
-          ip=MUMBAI, agent=CHROME_ANDROID, referrer="https://www.google.com/")
-    visit(site, visitor="v5", start=yesterday + timedelta(hours=20), paths=["/watch/Python/Loops/English/"],
-          ip=DELHI, agent=CHROME_DESKTOP)
+    visit(
+        site,
+        visitor="v1",
+        start=two_days_ago + timedelta(hours=8),
+        paths=["/", "/tutorial-search/"],
+        ip=MUMBAI,
+        agent=CHROME_DESKTOP,
+        referrer="https://www.google.com/",
+        extras=[exit_link],
+    )
+    visit(
+        site,
+        visitor="v1",
+        start=yesterday + timedelta(hours=9),
+        paths=["/watch/Python/Loops/Hindi/", "/watch/Python/Functions/Hindi/", "/"],
+        ip=MUMBAI,
+        agent=CHROME_DESKTOP,
+        extras=[engagement],
+    )
+    visit(
+        site,
+        visitor="v2",
+        start=two_days_ago + timedelta(hours=10),
+        paths=["/watch/BASH/Loops/English/"],
+        ip=DELHI,
+        agent=CHROME_ANDROID,
+        referrer="https://www.facebook.com/",
+    )
+    visit(
+        site,
+        visitor="v2",
+        start=early + timedelta(minutes=5),
+        paths=["/watch/BASH/Loops/English/", "/news/"],
+        ip=DELHI,
+        agent=CHROME_ANDROID,
+        gap_seconds=90,
+    )
+    visit(
+        site,
+        visitor="v3",
+        start=yesterday + timedelta(hours=11),
+        paths=["/about-us/"],
+        ip=LONDON,
+        agent=FIREFOX_LINUX,
+        referrer="https://fossee.in/page",
+    )
+    visit(
+        site,
+        visitor="v3",
+        start=yesterday + timedelta(hours=12),
+        paths=[XSS_PATH, "/"],
+        ip=LONDON,
+        agent=FIREFOX_LINUX,
+        referrer='https://evil.example/<img src=x onerror="window.__xss=3">',
+    )
+    visit(
+        site,
+        visitor="v4",
+        start=early + timedelta(minutes=1),
+        paths=["/", "/watch/Python/Loops/Hindi/"],
+        ip=MUMBAI,
+        agent=CHROME_ANDROID,
+        referrer="https://www.google.com/",
+    )
+    visit(
+        site,
+        visitor="v5",
+        start=yesterday + timedelta(hours=20),
+        paths=["/watch/Python/Loops/English/"],
+        ip=DELHI,
+        agent=CHROME_DESKTOP,
+    )
     visit(site, visitor="v5", start=early + timedelta(minutes=2), paths=["/"], ip=DELHI, agent=CHROME_DESKTOP)
-    visit(site, visitor="v6", start=two_days_ago + timedelta(hours=23, minutes=50), paths=["/", "/news/", "/"],
-          ip=MUMBAI, agent=FIREFOX_LINUX, gap_seconds=300)  # runs past midnight
-    visit(site, visitor="v6", start=now - timedelta(minutes=3), paths=["/news/", "/=HYPERLINK(\"x\")"],
-          ip=MUMBAI, agent=FIREFOX_LINUX)
+    visit(
+        site,
+        visitor="v6",
+        start=two_days_ago + timedelta(hours=23, minutes=50),
+        paths=["/", "/news/", "/"],
+        ip=MUMBAI,
+        agent=FIREFOX_LINUX,
+        gap_seconds=300,
+    )  # runs past midnight
+    visit(
+        site,
+        visitor="v6",
+        start=now - timedelta(minutes=3),
+        paths=["/news/", '/=HYPERLINK("x")'],
+        ip=MUMBAI,
+        agent=FIREFOX_LINUX,
+    )
     return now

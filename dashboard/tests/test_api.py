@@ -27,8 +27,14 @@ def test_totals_without_a_dimension_equal_the_overview(client, staff_user, traff
     client.force_login(staff_user)
     body = client.get("/api/stats/?period=7d&metrics=visitors,visits,pageviews,bounce_rate").json()
     totals = queries.totals(scope=scope_for("7d"))
-    assert body["results"] == [{"visitors": 6, "visits": totals.visits, "pageviews": totals.pageviews,
-                                "bounce_rate": round(totals.bounce_rate, 4)}]
+    assert body["results"] == [
+        {
+            "visitors": 6,
+            "visits": totals.visits,
+            "pageviews": totals.pageviews,
+            "bounce_rate": round(totals.bounce_rate, 4),
+        }
+    ]
 
 
 def test_pages_by_dimension_with_a_country_filter_match_the_filtered_page_numbers(client, staff_user, traffic, site):
@@ -61,8 +67,15 @@ def test_anonymous_and_non_staff_callers_are_refused(client, django_user_model, 
 
 @pytest.mark.parametrize(
     "query,field",
-    [("dimension=planet", "dimension"), ("dimension=country&metrics=visitors", "metrics"), ("period=2w", "period"),
-     ("from=2024-02-30", "from"), ("from=2024-03-01&to=2024-02-01", "to"), ("limit=0", "limit"), ("site=nope", "site")],
+    [
+        ("dimension=planet", "dimension"),
+        ("dimension=country&metrics=visitors", "metrics"),
+        ("period=2w", "period"),
+        ("from=2024-02-30", "from"),
+        ("from=2024-03-01&to=2024-02-01", "to"),
+        ("limit=0", "limit"),
+        ("site=nope", "site"),
+    ],
 )
 def test_a_bad_parameter_is_a_400_naming_the_field_and_the_rule(client, staff_user, site, query, field):
     client.force_login(staff_user)

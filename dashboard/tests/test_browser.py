@@ -16,7 +16,9 @@ def sign_in(browser, live_server, user) -> None:
     client = Client()
     client.force_login(user)
     browser.get(live_server.url + "/accounts/login/")
-    browser.add_cookie({"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"})
+    browser.add_cookie(
+        {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "path": "/"}
+    )
     browser.get_log("browser")  # start each page check with an empty log
 
 

@@ -28,7 +28,10 @@ def test_the_trend_has_one_point_per_bucket_and_the_previous_period_dotted():
 
 def test_the_world_map_colours_countries_by_iso3_and_places_cities_without_tiles():
     fig = charts.world(
-        countries=[VisitRow(value="IN", visits=9, bounces=0, duration=0, pageviews=9), VisitRow(value="", visits=1, bounces=0, duration=0, pageviews=1)],
+        countries=[
+            VisitRow(value="IN", visits=9, bounces=0, duration=0, pageviews=9),
+            VisitRow(value="", visits=1, bounces=0, duration=0, pageviews=1),
+        ],
         cities=[CityPoint(country="IN", region="Maharashtra", city=EVIL, visits=4, latitude=19.0, longitude=72.8)],
     )
     assert list(fig.data[0].locations) == ["IND"]

@@ -82,12 +82,15 @@ def test_every_visit_breakdown_from_rollups_equals_raw_events(traffic, dimension
 
 
 @pytest.mark.parametrize(
-    "dimension", ["page", "event", "event_name", "exit_link", "course", "tutorial_language", "course_language", "tutorial"]
+    "dimension",
+    ["page", "event", "event_name", "exit_link", "course", "tutorial_language", "course_language", "tutorial"],
 )
 def test_every_count_breakdown_from_rollups_equals_raw_events(traffic, dimension):
     scope = scope_for("7d")
     visitors = dimension in ("page", "course", "tutorial_language")
-    rollup = queries.counts_by(scope=scope.with_source("rollups"), dimension=dimension, limit=50, with_visitors=visitors)
+    rollup = queries.counts_by(
+        scope=scope.with_source("rollups"), dimension=dimension, limit=50, with_visitors=visitors
+    )
     raw = queries.counts_by(scope=scope.with_source("raw"), dimension=dimension, limit=50, with_visitors=visitors)
     assert rollup == raw
     assert rollup

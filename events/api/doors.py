@@ -43,7 +43,9 @@ def read_json_body(request: HttpRequest) -> Any:
         raise _too_large(limit)
     if not body.strip():
         raise ApiError(
-            status_code=400, code="empty_body", detail="The body is empty.",
+            status_code=400,
+            code="empty_body",
+            detail="The body is empty.",
             errors=[{"field": "body", "rule": "must be a JSON object or array"}],
         )
     try:
@@ -85,7 +87,9 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
         site = Site.objects.by_server_key(key)
         if site is None:
             raise ApiError(
-                status_code=401, code="bad_server_key", detail="The server key is not valid.",
+                status_code=401,
+                code="bad_server_key",
+                detail="The server key is not valid.",
                 errors=[{"field": "Authorization", "rule": "must hold a current server key of a site"}],
             )
         return site, True
@@ -97,14 +101,18 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
         site = Site.objects.by_public_id(public_id)
         if site is None:
             raise ApiError(
-                status_code=400, code="unknown_site", detail=f"No site has the id {public_id!r}.",
+                status_code=400,
+                code="unknown_site",
+                detail=f"No site has the id {public_id!r}.",
                 errors=[{"field": "site_id", "rule": "must be the public id of a site"}],
             )
         return site, False
     site = Site.objects.default()
     if site is None:
         raise ApiError(
-            status_code=400, code="no_site", detail="Name the site: no default site is set.",
+            status_code=400,
+            code="no_site",
+            detail="Name the site: no default site is set.",
             errors=[{"field": "site_id", "rule": "is required (X-Site-Id header or site_id field)"}],
         )
     return site, False

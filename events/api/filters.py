@@ -12,7 +12,6 @@ from django.db.models import QuerySet
 from events.models import Event
 from events.validation import normalise_key
 
-
 _UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
 
 

@@ -135,7 +135,9 @@ class LogCollection(OpenToSendersMixin, APIView):
         parameters=[
             OpenApiParameter("userId", OpenApiTypes.STR, description="only this user's logs"),
             OpenApiParameter("from", OpenApiTypes.STR, description="actions at or after this moment (ISO 8601, date)"),
-            OpenApiParameter("to", OpenApiTypes.STR, description="actions at or before this moment (a date: all of it)"),
+            OpenApiParameter(
+                "to", OpenApiTypes.STR, description="actions at or before this moment (a date: all of it)"
+            ),
             OpenApiParameter("types", OpenApiTypes.STR, description="comma list of CLICK, VIEW, NAVIGATE"),
             OpenApiParameter("site", OpenApiTypes.STR, description="public site id (default: all sites)"),
         ],
@@ -162,4 +164,3 @@ class LogCollection(OpenToSendersMixin, APIView):
             site=site,
         )
         return Response(logs_store.find_logs(query=query))
-

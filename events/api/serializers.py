@@ -13,10 +13,37 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = [
-            "id", "site", "source", "session_id", "visitor_id", "user", "category", "name",
-            "event_name", "url", "host", "path", "referrer", "title", "timestamp", "received_at",
-            "data", "ip", "user_agent", "browser", "browser_version", "os", "os_version", "device",
-            "device_type", "country", "country_name", "region", "city", "latitude", "longitude",
+            "id",
+            "site",
+            "source",
+            "session_id",
+            "visitor_id",
+            "user",
+            "category",
+            "name",
+            "event_name",
+            "url",
+            "host",
+            "path",
+            "referrer",
+            "title",
+            "timestamp",
+            "received_at",
+            "data",
+            "ip",
+            "user_agent",
+            "browser",
+            "browser_version",
+            "os",
+            "os_version",
+            "device",
+            "device_type",
+            "country",
+            "country_name",
+            "region",
+            "city",
+            "latitude",
+            "longitude",
         ]
         read_only_fields = fields
 
@@ -27,7 +54,9 @@ class EventInSerializer(serializers.Serializer):
     session_id = serializers.CharField(max_length=128)
     category = serializers.CharField(help_text="page_interaction, form_interaction, or a custom one")
     name = serializers.CharField(help_text="page_view, cta_click, submit, or a custom one")
-    data = serializers.JSONField(help_text="page_view: {host, path}; cta_click: {host, path, element}; submit: {host, path, form}")
+    data = serializers.JSONField(
+        help_text="page_view: {host, path}; cta_click: {host, path, element}; submit: {host, path, form}"
+    )
     timestamp = serializers.CharField(help_text="ISO 8601, or %Y-%m-%d %H:%M:%S.%f; naive means UTC")
     id = serializers.UUIDField(required=False, help_text="client event id; a resend with the same id is stored once")
     site_id = serializers.CharField(required=False)

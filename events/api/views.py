@@ -36,7 +36,9 @@ def accept_or_raise(*, request: Request, payload: Any, source: str) -> ingest.Ac
     try:
         return ingest.accept(site=site, payload=payload, sender=sender)
     except EventValidationError as error:
-        raise ApiError(status_code=400, code=error.code, detail=error.as_body()["detail"], errors=error.as_body()["errors"]) from None
+        raise ApiError(
+            status_code=400, code=error.code, detail=error.as_body()["detail"], errors=error.as_body()["errors"]
+        ) from None
 
 
 READ_ERRORS = {

@@ -5,142 +5,212 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0001_initial'),
+        ("events", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='DailySalt',
+            name="DailySalt",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField(unique=True)),
-                ('salt', models.CharField(max_length=64)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField(unique=True)),
+                ("salt", models.CharField(max_length=64)),
             ],
         ),
         migrations.AddField(
-            model_name='event',
-            name='channel',
-            field=models.CharField(blank=True, choices=[('direct', 'Direct'), ('search', 'Search'), ('social', 'Social'), ('referral', 'Referral'), ('internal', 'Internal')], max_length=16),
+            model_name="event",
+            name="channel",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("direct", "Direct"),
+                    ("search", "Search"),
+                    ("social", "Social"),
+                    ("referral", "Referral"),
+                    ("internal", "Internal"),
+                ],
+                max_length=16,
+            ),
         ),
         migrations.AddField(
-            model_name='event',
-            name='is_new_visitor',
+            model_name="event",
+            name="is_new_visitor",
             field=models.BooleanField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='event',
-            name='language',
+            model_name="event",
+            name="language",
             field=models.CharField(blank=True, max_length=35),
         ),
         migrations.AddField(
-            model_name='event',
-            name='referrer_host',
+            model_name="event",
+            name="referrer_host",
             field=models.CharField(blank=True, max_length=255),
         ),
         migrations.AddField(
-            model_name='event',
-            name='screen',
+            model_name="event",
+            name="screen",
             field=models.CharField(blank=True, max_length=16),
         ),
         migrations.AddField(
-            model_name='event',
-            name='utm_campaign',
+            model_name="event",
+            name="utm_campaign",
             field=models.CharField(blank=True, max_length=128),
         ),
         migrations.AddField(
-            model_name='event',
-            name='utm_content',
+            model_name="event",
+            name="utm_content",
             field=models.CharField(blank=True, max_length=128),
         ),
         migrations.AddField(
-            model_name='event',
-            name='utm_medium',
+            model_name="event",
+            name="utm_medium",
             field=models.CharField(blank=True, max_length=128),
         ),
         migrations.AddField(
-            model_name='event',
-            name='utm_source',
+            model_name="event",
+            name="utm_source",
             field=models.CharField(blank=True, max_length=128),
         ),
         migrations.AddField(
-            model_name='event',
-            name='utm_term',
+            model_name="event",
+            name="utm_term",
             field=models.CharField(blank=True, max_length=128),
         ),
         migrations.CreateModel(
-            name='EventNameRule',
+            name="EventNameRule",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('position', models.PositiveIntegerField(default=100, help_text='Rules are tried from the lowest position up.')),
-                ('pattern', models.CharField(help_text='A Python regular expression matched against the path from its start.', max_length=512)),
-                ('event_name', models.CharField(max_length=128)),
-                ('enabled', models.BooleanField(default=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('site', models.ForeignKey(blank=True, help_text='Leave empty to apply the rule to every site.', null=True, on_delete=django.db.models.deletion.CASCADE, related_name='event_name_rules', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "position",
+                    models.PositiveIntegerField(default=100, help_text="Rules are tried from the lowest position up."),
+                ),
+                (
+                    "pattern",
+                    models.CharField(
+                        help_text="A Python regular expression matched against the path from its start.", max_length=512
+                    ),
+                ),
+                ("event_name", models.CharField(max_length=128)),
+                ("enabled", models.BooleanField(default=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty to apply the rule to every site.",
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="event_name_rules",
+                        to="events.site",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['position', 'id'],
+                "ordering": ["position", "id"],
             },
         ),
         migrations.CreateModel(
-            name='DroppedEvents',
+            name="DroppedEvents",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('reason', models.CharField(choices=[('bot', 'Bot or headless browser'), ('invalid', 'Refused at the door (400)'), ('duplicate', 'Already stored (same event id)')], max_length=16)),
-                ('count', models.PositiveIntegerField(default=0)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='dropped_events', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                (
+                    "reason",
+                    models.CharField(
+                        choices=[
+                            ("bot", "Bot or headless browser"),
+                            ("invalid", "Refused at the door (400)"),
+                            ("duplicate", "Already stored (same event id)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("count", models.PositiveIntegerField(default=0)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="dropped_events", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'dropped events',
-                'constraints': [models.UniqueConstraint(fields=('site', 'day', 'reason'), name='dropped_unique_per_day_reason')],
+                "verbose_name_plural": "dropped events",
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "day", "reason"), name="dropped_unique_per_day_reason")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Session',
+            name="Session",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('session_id', models.CharField(max_length=128)),
-                ('client_session_id', models.CharField(max_length=128)),
-                ('visitor_id', models.CharField(blank=True, max_length=128)),
-                ('started_at', models.DateTimeField()),
-                ('last_seen_at', models.DateTimeField()),
-                ('entry_path', models.CharField(blank=True, max_length=2048)),
-                ('exit_path', models.CharField(blank=True, max_length=2048)),
-                ('pageviews', models.PositiveIntegerField(default=0)),
-                ('events', models.PositiveIntegerField(default=0)),
-                ('interactions', models.PositiveIntegerField(default=0)),
-                ('engaged_seconds', models.PositiveIntegerField(default=0)),
-                ('duration_seconds', models.PositiveIntegerField(default=0)),
-                ('is_bounce', models.BooleanField(default=True)),
-                ('is_new_visitor', models.BooleanField(default=True)),
-                ('channel', models.CharField(blank=True, choices=[('direct', 'Direct'), ('search', 'Search'), ('social', 'Social'), ('referral', 'Referral'), ('internal', 'Internal')], max_length=16)),
-                ('referrer_host', models.CharField(blank=True, max_length=255)),
-                ('utm_campaign', models.CharField(blank=True, max_length=128)),
-                ('country', models.CharField(blank=True, max_length=2)),
-                ('device_type', models.CharField(blank=True, max_length=16)),
-                ('browser', models.CharField(blank=True, max_length=64)),
-                ('os', models.CharField(blank=True, max_length=64)),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='sessions', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("session_id", models.CharField(max_length=128)),
+                ("client_session_id", models.CharField(max_length=128)),
+                ("visitor_id", models.CharField(blank=True, max_length=128)),
+                ("started_at", models.DateTimeField()),
+                ("last_seen_at", models.DateTimeField()),
+                ("entry_path", models.CharField(blank=True, max_length=2048)),
+                ("exit_path", models.CharField(blank=True, max_length=2048)),
+                ("pageviews", models.PositiveIntegerField(default=0)),
+                ("events", models.PositiveIntegerField(default=0)),
+                ("interactions", models.PositiveIntegerField(default=0)),
+                ("engaged_seconds", models.PositiveIntegerField(default=0)),
+                ("duration_seconds", models.PositiveIntegerField(default=0)),
+                ("is_bounce", models.BooleanField(default=True)),
+                ("is_new_visitor", models.BooleanField(default=True)),
+                (
+                    "channel",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("direct", "Direct"),
+                            ("search", "Search"),
+                            ("social", "Social"),
+                            ("referral", "Referral"),
+                            ("internal", "Internal"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("referrer_host", models.CharField(blank=True, max_length=255)),
+                ("utm_campaign", models.CharField(blank=True, max_length=128)),
+                ("country", models.CharField(blank=True, max_length=2)),
+                ("device_type", models.CharField(blank=True, max_length=16)),
+                ("browser", models.CharField(blank=True, max_length=64)),
+                ("os", models.CharField(blank=True, max_length=64)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="sessions", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['site', 'started_at'], name='session_site_start'), models.Index(fields=['site', 'client_session_id'], name='session_client_id')],
-                'constraints': [models.UniqueConstraint(fields=('site', 'session_id'), name='session_unique_per_site')],
+                "indexes": [
+                    models.Index(fields=["site", "started_at"], name="session_site_start"),
+                    models.Index(fields=["site", "client_session_id"], name="session_client_id"),
+                ],
+                "constraints": [models.UniqueConstraint(fields=("site", "session_id"), name="session_unique_per_site")],
             },
         ),
         migrations.CreateModel(
-            name='Visitor',
+            name="Visitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('visitor_id', models.CharField(max_length=128)),
-                ('first_seen', models.DateTimeField()),
-                ('last_seen', models.DateTimeField()),
-                ('site', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='visitors', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("visitor_id", models.CharField(max_length=128)),
+                ("first_seen", models.DateTimeField()),
+                ("last_seen", models.DateTimeField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="visitors", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'visitor_id'), name='visitor_unique_per_site')],
+                "constraints": [models.UniqueConstraint(fields=("site", "visitor_id"), name="visitor_unique_per_site")],
             },
         ),
     ]

@@ -4,14 +4,13 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('events', '0003_seed_event_name_rules'),
+        ("events", "0003_seed_event_name_rules"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='session',
-            index=models.Index(fields=['site', 'visitor_id', 'started_at'], name='session_visitor'),
+            model_name="session",
+            index=models.Index(fields=["site", "visitor_id", "started_at"], name="session_visitor"),
         ),
     ]

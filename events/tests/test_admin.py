@@ -27,7 +27,9 @@ def messages_of(response):
 
 def send_with_key(client, key):
     return client.post(
-        "/api/events/", data=json.dumps(page_view()), content_type="application/json",
+        "/api/events/",
+        data=json.dumps(page_view()),
+        content_type="application/json",
         HTTP_AUTHORIZATION=f"Bearer {key}",
     )
 
@@ -35,8 +37,12 @@ def send_with_key(client, key):
 @pytest.fixture
 def events(site):
     other = Site.objects.create(name="Other site", allow_custom_events=False)
-    ingest.accept(site=site, payload=[page_view(user="learner7", data={"host": "x.org", "path": "/watch/Python/"})],
-                  sender=ingest.Sender(), direct=True)
+    ingest.accept(
+        site=site,
+        payload=[page_view(user="learner7", data={"host": "x.org", "path": "/watch/Python/"})],
+        sender=ingest.Sender(),
+        direct=True,
+    )
     ingest.accept(site=other, payload=[page_view(session_id="other-session")], sender=ingest.Sender(), direct=True)
     return Event.objects.order_by("session_id")
 
@@ -80,8 +86,12 @@ def test_events_cannot_be_added_changed_or_deleted_in_admin(admin_client, events
 def test_a_site_made_in_admin_shows_its_server_key_once_and_the_key_works(admin_client, client, queue):
     response = admin_client.post(
         "/admin/events/site/add/",
-        {"name": "Spoken Tutorial", "allowed_origins": '["https://spoken-tutorial.org"]', "ip_privacy": "anonymised",
-         "allow_custom_events": "on"},
+        {
+            "name": "Spoken Tutorial",
+            "allowed_origins": '["https://spoken-tutorial.org"]',
+            "ip_privacy": "anonymised",
+            "allow_custom_events": "on",
+        },
         follow=True,
     )
     assert response.status_code == 200
@@ -126,6 +136,6 @@ def test_a_sites_page_shows_the_tracker_tag_its_privacy_settings_need(admin_clie
     site.save()
     html = admin_client.get(f"/admin/events/site/{site.pk}/change/").content.decode()
     assert (
-        f'&lt;script defer src=&quot;http://testserver/static/the_eye/tracker.js&quot; data-site=&quot;{site.site_id}&quot; '
+        f"&lt;script defer src=&quot;http://testserver/static/the_eye/tracker.js&quot; data-site=&quot;{site.site_id}&quot; "
         f"data-cookieless data-respect-dnt&gt;&lt;/script&gt;"
     ) in html

@@ -19,7 +19,9 @@ def post(client, body, content_type="application/json", **headers):
 
 @pytest.mark.django_db
 def test_a_valid_batch_is_accepted_as_one_job_and_stored_by_the_worker(client, site, queue, run_worker):
-    response = post(client, [page_view(), page_view(name="cta_click", data={"host": "x.org", "path": "/a", "element": "b"})])
+    response = post(
+        client, [page_view(), page_view(name="cta_click", data={"host": "x.org", "path": "/a", "element": "b"})]
+    )
     assert response.status_code == 202
     body = response.json()
     assert body["accepted"] == 2 and len(body["ids"]) == 2
@@ -27,15 +29,19 @@ def test_a_valid_batch_is_accepted_as_one_job_and_stored_by_the_worker(client, s
     assert Event.objects.count() == 0  # nothing is stored on the request path
     assert run_worker() == 1
     stored = Event.objects.order_by("name")
-    assert [str(e.id) for e in stored] == sorted(body["ids"], key=lambda i: [e for e in stored if str(e.id) == i][0].name)
+    assert [str(e.id) for e in stored] == sorted(
+        body["ids"], key=lambda i: [e for e in stored if str(e.id) == i][0].name
+    )
     assert {e.site_id for e in stored} == {site.pk}
     assert stored.get(name="cta_click").data["element"] == "b"
 
 
 @pytest.mark.django_db
 def test_the_seed_readme_curl_works_unchanged_with_the_default_site(client, site, queue, run_worker):
-    body = ('{"session_id": "123", "category": "page_interaction", "name": "page_view", "data": '
-            '{"host": "www.consumeraffairs.com", "path": "/"}, "timestamp": "2022-01-01 00:00:00.000000"}')
+    body = (
+        '{"session_id": "123", "category": "page_interaction", "name": "page_view", "data": '
+        '{"host": "www.consumeraffairs.com", "path": "/"}, "timestamp": "2022-01-01 00:00:00.000000"}'
+    )
     response = post(client, body)
     assert response.status_code == 202
     run_worker()
@@ -87,7 +93,9 @@ def test_events_naming_two_sites_in_one_request_are_refused(client, site, queue)
     other = Site.objects.create(name="Other")
     response = post(client, [page_view(site_id=site.site_id), page_view(site_id=other.site_id)])
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"index": 1, "field": "site_id", "rule": "must name the same site as the request"}]
+    assert response.json()["errors"] == [
+        {"index": 1, "field": "site_id", "rule": "must name the same site as the request"}
+    ]
 
 
 @pytest.mark.django_db

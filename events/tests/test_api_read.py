@@ -50,17 +50,19 @@ def staff_client(client, staff_user):
 
 # --- Filters ---------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_each_field_filter_returns_only_the_matching_events(staff_client, site):
     other_site = Site.objects.create(name="Other", allow_custom_events=False)
-    plain, = store(site, event())
-    session, = store(site, event(session_id="s2"))
-    click, = store(site, event(name="cta_click", data={"host": "x.org", "path": "/", "element": "b"}))
-    form, = store(site, event(category="form_interaction", name="submit",
-                              data={"host": "x.org", "path": "/contact/", "form": {}}))
-    user, = store(site, event(user="learner7"))
-    deep, = store(site, event(data={"host": "x.org", "path": "/watch/Python/"}))
-    elsewhere, = store(other_site, event())
+    (plain,) = store(site, event())
+    (session,) = store(site, event(session_id="s2"))
+    (click,) = store(site, event(name="cta_click", data={"host": "x.org", "path": "/", "element": "b"}))
+    (form,) = store(
+        site, event(category="form_interaction", name="submit", data={"host": "x.org", "path": "/contact/", "form": {}})
+    )
+    (user,) = store(site, event(user="learner7"))
+    (deep,) = store(site, event(data={"host": "x.org", "path": "/watch/Python/"}))
+    (elsewhere,) = store(other_site, event())
 
     assert ids(read(staff_client, session_id="s2")) == [session]
     assert ids(read(staff_client, category="form_interaction")) == [form]
@@ -75,7 +77,7 @@ def test_each_field_filter_returns_only_the_matching_events(staff_client, site):
 
 @pytest.mark.django_db
 def test_category_and_name_filters_accept_the_spellings_validation_accepts(staff_client, site):
-    view, = store(site, event())
+    (view,) = store(site, event())
     store(site, event(name="cta_click", data={"host": "x.org", "path": "/", "element": "b"}))
     assert ids(read(staff_client, category="page interaction", name="pageview")) == [view]
     assert ids(read(staff_client, category="Page Interaction", name="page view")) == [view]
@@ -83,8 +85,9 @@ def test_category_and_name_filters_accept_the_spellings_validation_accepts(staff
 
 @pytest.mark.django_db
 def test_start_time_alone_and_end_time_alone_each_bound_one_side(staff_client, site):
-    early, middle, late = store(site, event("2024-03-01T00:00:00Z"), event("2024-03-05T00:00:00Z"),
-                                event("2024-03-09T00:00:00Z"))
+    early, middle, late = store(
+        site, event("2024-03-01T00:00:00Z"), event("2024-03-05T00:00:00Z"), event("2024-03-09T00:00:00Z")
+    )
     assert ids(read(staff_client, start_time="2024-03-05")) == [late, middle]
     assert ids(read(staff_client, end_time="2024-03-04")) == [early]
 
@@ -99,7 +102,10 @@ def test_a_date_only_end_time_includes_the_whole_day(staff_client, site):
 @pytest.mark.django_db
 def test_date_time_bounds_are_inclusive(staff_client, site):
     before, at_start, at_end, after = store(
-        site, event("2024-03-05T09:59:59Z"), event("2024-03-05T10:00:00Z"), event("2024-03-05T11:00:00Z"),
+        site,
+        event("2024-03-05T09:59:59Z"),
+        event("2024-03-05T10:00:00Z"),
+        event("2024-03-05T11:00:00Z"),
         event("2024-03-05T11:00:01Z"),
     )
     body = read(staff_client, start_time="2024-03-05T10:00:00Z", end_time="2024-03-05T11:00:00Z")
@@ -109,7 +115,7 @@ def test_date_time_bounds_are_inclusive(staff_client, site):
 
 @pytest.mark.django_db
 def test_bounds_with_an_offset_mean_that_moment_and_naive_bounds_mean_utc(staff_client, site):
-    at_midnight_utc, = store(site, event("2024-03-05T00:00:00Z"))
+    (at_midnight_utc,) = store(site, event("2024-03-05T00:00:00Z"))
     assert ids(read(staff_client, start_time="2024-03-05T05:30:00+05:30", end_time="2024-03-05T05:30:00+05:30")) == [
         at_midnight_utc
     ]
@@ -134,6 +140,7 @@ def test_an_unparsable_bound_is_a_400_naming_the_parameter(staff_client, site, p
 
 
 # --- Pagination ------------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_results_come_newest_first_ten_to_a_page_with_links_to_the_neighbours(staff_client, site):
@@ -166,7 +173,7 @@ def test_a_page_past_the_end_is_a_json_404(staff_client, site):
 
 @pytest.mark.django_db
 def test_one_event_is_read_by_its_id_with_its_site_and_data(staff_client, site):
-    event_id, = store(site, event(user="learner7", url="https://spoken-tutorial.org/watch/"))
+    (event_id,) = store(site, event(user="learner7", url="https://spoken-tutorial.org/watch/"))
     response = staff_client.get(f"{URL}{event_id}/")
     assert response.status_code == 200
     body = response.json()
@@ -179,9 +186,10 @@ def test_one_event_is_read_by_its_id_with_its_site_and_data(staff_client, site):
 
 # --- Who may read ----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_anonymous_visitors_and_non_staff_users_cannot_read_events(client, site, django_user_model):
-    event_id, = store(site, event())
+    (event_id,) = store(site, event())
     for url in (URL, f"{URL}{event_id}/"):
         anonymous = client.get(url)
         assert anonymous.status_code in (401, 403) and anonymous.json()["error"] == "not_authenticated"
@@ -219,4 +227,3 @@ def test_the_browsable_api_renders_for_staff(staff_client, site):
     response = staff_client.get(URL, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"Event Collection" in response.content and b"spoken-tutorial.org" in response.content
-

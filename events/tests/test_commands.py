@@ -25,8 +25,14 @@ def run(*args, **options) -> str:
 
 @pytest.mark.django_db
 def test_create_site_prints_the_public_id_and_a_server_key_that_works(client, queue, run_worker):
-    output = run("create_site", "Spoken Tutorial", "--origin", "https://spoken-tutorial.org/",
-                 "--origin", "http://localhost:8000")
+    output = run(
+        "create_site",
+        "Spoken Tutorial",
+        "--origin",
+        "https://spoken-tutorial.org/",
+        "--origin",
+        "http://localhost:8000",
+    )
     site_id = re.search(r"site id:\s+(\S+)", output).group(1)
     key = re.search(r"server key:\s+(\S+)", output).group(1)
     site = Site.objects.get(site_id=site_id)
@@ -34,8 +40,12 @@ def test_create_site_prints_the_public_id_and_a_server_key_that_works(client, qu
     assert site.allowed_origins == ["https://spoken-tutorial.org", "http://localhost:8000"]
     assert key not in json.dumps(list(Site.objects.values()), default=str)  # only its hash is kept
 
-    response = client.post("/api/events/", data=json.dumps(page_view()), content_type="application/json",
-                           HTTP_AUTHORIZATION=f"Bearer {key}")
+    response = client.post(
+        "/api/events/",
+        data=json.dumps(page_view()),
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {key}",
+    )
     assert response.status_code == 202
     run_worker()
     assert Event.objects.get().site == site

@@ -79,6 +79,9 @@ def test_docker_compose_accepts_the_file():
         pytest.skip("docker-compose is not installed (.ci/run installs it and validates the file)")
     result = subprocess.run(
         [docker_compose, "-f", str(ROOT / "docker-compose.yml"), "config", "--quiet"],
-        capture_output=True, text=True, cwd=ROOT, timeout=60,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=60,
     )
     assert result.returncode == 0, result.stderr

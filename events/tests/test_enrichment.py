@@ -62,8 +62,14 @@ def view(path: str = "/", *, minutes: float = 0, session: str = "s1", **fields) 
 
 
 def click(path: str = "/", *, minutes: float = 0, session: str = "s1", **fields) -> dict:
-    return view(path, minutes=minutes, session=session, name="cta_click",
-                data={"host": HOST, "path": path, "element": "download"}, **fields)
+    return view(
+        path,
+        minutes=minutes,
+        session=session,
+        name="cta_click",
+        data={"host": HOST, "path": path, "element": "download"},
+        **fields,
+    )
 
 
 def send(site: Site, events: list[dict], *, ua: str = CHROME_DESKTOP, ip: str | None = MUMBAI, trusted: bool = True):
@@ -80,6 +86,7 @@ def dropped(site: Site, reason: str) -> int:
 
 
 # --- Location --------------------------------------------------------------------------------
+
 
 def test_the_shipped_database_knows_the_documented_addresses():
     mumbai = geo.locate(ip=MUMBAI)
@@ -153,6 +160,7 @@ def test_geoip_info_prints_the_database_its_build_date_and_a_lookup(capsys):
 
 # --- User agents and bots --------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 @pytest.mark.parametrize(
     ("ua", "browser", "os", "device_type"),
@@ -216,6 +224,7 @@ def test_staff_read_the_dropped_counters_in_admin_and_cannot_change_them(admin_c
 
 # --- Sessions --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_session_keeps_entry_exit_pageviews_duration_and_bounce_across_out_of_order_batches(site):
     late = [view("/watch/BASH/Loops/English/", minutes=12), click("/watch/BASH/Loops/English/", minutes=13)]
@@ -242,8 +251,12 @@ def test_a_single_page_visit_is_a_bounce_and_its_engaged_time_is_its_duration(si
 @pytest.mark.django_db
 def test_only_get_requests_from_the_middleware_count_as_pageviews(site):
     def request(method, minutes):
-        return view(minutes=minutes, category="server", name="request",
-                    data={"host": HOST, "path": "/contact/", "method": method})
+        return view(
+            minutes=minutes,
+            category="server",
+            name="request",
+            data={"host": HOST, "path": "/contact/", "method": method},
+        )
 
     send(site, [request("GET", 0), request("POST", 1), request("GET", 2)])
     session = Session.objects.get(site=site)
@@ -269,6 +282,7 @@ def test_a_session_id_reused_after_thirty_idle_minutes_starts_a_new_session(site
 
 # --- Visitors --------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_visitor_is_new_on_the_first_visit_and_returning_within_six_months(site):
     first = view(session="a", visitor_id="v1", minutes=0)
@@ -284,10 +298,12 @@ def test_a_visitor_is_new_on_the_first_visit_and_returning_within_six_months(sit
 
 @pytest.mark.django_db
 def test_a_visitor_back_after_more_than_six_months_counts_as_new_again(site):
-    Visitor.objects.create(site=site, visitor_id="v1", first_seen=START - timedelta(days=400),
-                           last_seen=START - timedelta(days=200))
-    Visitor.objects.create(site=site, visitor_id="v2", first_seen=START - timedelta(days=400),
-                           last_seen=START - timedelta(days=100))
+    Visitor.objects.create(
+        site=site, visitor_id="v1", first_seen=START - timedelta(days=400), last_seen=START - timedelta(days=200)
+    )
+    Visitor.objects.create(
+        site=site, visitor_id="v2", first_seen=START - timedelta(days=400), last_seen=START - timedelta(days=100)
+    )
     events = [view(session="a", visitor_id="v1"), view(session="b", visitor_id="v2")]
     send(site, events)
     assert [stored(e).is_new_visitor for e in events] == [True, False]
@@ -334,7 +350,7 @@ def test_cookieless_sites_identify_a_visitor_by_a_hash_that_changes_every_day(si
     _store_on(site, [b], received=monday + timedelta(hours=5), ip=MUMBAI)
     _store_on(site, [c], received=monday, ip=DELHI)
     _store_on(site, [d], received=tuesday, ip=MUMBAI)
-    ids = {name: stored(e).visitor_id for name, e in zip("abcd", (a, b, c, d))}
+    ids = {name: stored(e).visitor_id for name, e in zip("abcd", (a, b, c, d), strict=True)}
     assert ids["a"] == ids["b"]  # same browser, same day: one visitor, whatever cookie it sent
     assert ids["a"] not in ("cookie-1", "cookie-2") and len(ids["a"]) == 20
     assert ids["c"] != ids["a"]  # another address
@@ -352,6 +368,7 @@ def test_a_site_using_cookies_keeps_the_trackers_visitor_id_and_hashes_only_when
 
 # --- Event names -----------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_a_watch_page_is_named_from_the_seeded_rule_and_its_parts_become_data(site):
     watch, other = view("/watch/BASH/Introduction+to+BASH+Shell+Scripting/English/"), view("/no-rule/here/")
@@ -359,7 +376,9 @@ def test_a_watch_page_is_named_from_the_seeded_rule_and_its_parts_become_data(si
     row = stored(watch)
     assert row.event_name == "event.video.watch"
     assert {k: row.data[k] for k in ("foss", "tutorial", "language")} == {
-        "foss": "BASH", "tutorial": "Introduction to BASH Shell Scripting", "language": "English",
+        "foss": "BASH",
+        "tutorial": "Introduction to BASH Shell Scripting",
+        "language": "English",
     }
     assert stored(other).event_name == "pageview"  # unmatched paths are still stored
     assert Event.objects.get(name="cta_click").event_name == "page_interaction.cta_click"
@@ -370,8 +389,9 @@ def test_rules_edited_in_admin_apply_to_the_next_batch_in_order_and_per_site(sit
     send(site, [view("/news/")])
     elsewhere = Site.objects.create(name="Other site")
     EventNameRule.objects.create(pattern=r"^/news/", event_name="event.news", position=50)
-    rule = EventNameRule.objects.create(pattern=r"^/(?P<section>news)/$", event_name="event.news.index",
-                                        position=20, site=site)
+    rule = EventNameRule.objects.create(
+        pattern=r"^/(?P<section>news)/$", event_name="event.news.index", position=20, site=site
+    )
     first = view("/news/")
     send(site, [first])
     assert (stored(first).event_name, stored(first).data["section"]) == ("event.news.index", "news")
@@ -384,6 +404,7 @@ def test_rules_edited_in_admin_apply_to_the_next_batch_in_order_and_per_site(sit
 
 
 # --- Referrers -------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize(
     ("referrer", "host", "channel"),
@@ -405,44 +426,87 @@ def test_referrers_are_sorted_into_channels(referrer, host, channel):
 
 @pytest.mark.django_db
 def test_utm_tags_and_the_entry_referrer_describe_the_session(site):
-    entry = view("/", url=f"https://{HOST}/?utm_source=newsletter&utm_medium=email&utm_campaign=workshop-2026",
-                 referrer="https://mail.google.com/")
+    entry = view(
+        "/",
+        url=f"https://{HOST}/?utm_source=newsletter&utm_medium=email&utm_campaign=workshop-2026",
+        referrer="https://mail.google.com/",
+    )
     send(site, [entry, view("/news/", minutes=1, referrer=f"https://{HOST}/")])
     row = stored(entry)
-    assert (row.utm_source, row.utm_medium, row.utm_campaign, row.utm_term) == ("newsletter", "email", "workshop-2026", "")
+    assert (row.utm_source, row.utm_medium, row.utm_campaign, row.utm_term) == (
+        "newsletter",
+        "email",
+        "workshop-2026",
+        "",
+    )
     session = Session.objects.get(site=site)
-    assert (session.channel, session.referrer_host, session.utm_campaign) == ("search", "mail.google.com", "workshop-2026")
+    assert (session.channel, session.referrer_host, session.utm_campaign) == (
+        "search",
+        "mail.google.com",
+        "workshop-2026",
+    )
     assert Event.objects.get(path="/news/").channel == "internal"
 
 
 # --- End to end ------------------------------------------------------------------------------
 
+
 @pytest.mark.django_db
 def test_the_worker_enriches_what_the_api_accepted(client, site, queue, run_worker):
-    events = [view("/watch/Python/Loops/Hindi/", visitor_id="v9", screen="1920x1080", language="hi-IN"),
-              view("/", minutes=2, visitor_id="v9")]
+    events = [
+        view("/watch/Python/Loops/Hindi/", visitor_id="v9", screen="1920x1080", language="hi-IN"),
+        view("/", minutes=2, visitor_id="v9"),
+    ]
     # Sent by browsers (they always send Origin on a POST), so the request's IP and UA are the visitor's.
-    response = client.post("/api/events/", data=json.dumps(events), content_type="application/json",
-                           HTTP_USER_AGENT=ANDROID_PHONE, REMOTE_ADDR=MUMBAI, HTTP_ORIGIN="http://localhost:8123")
+    response = client.post(
+        "/api/events/",
+        data=json.dumps(events),
+        content_type="application/json",
+        HTTP_USER_AGENT=ANDROID_PHONE,
+        REMOTE_ADDR=MUMBAI,
+        HTTP_ORIGIN="http://localhost:8123",
+    )
     assert response.status_code == 202
-    bot = client.post("/api/events/", data=json.dumps([view(session="b")]), content_type="application/json",
-                      HTTP_USER_AGENT=GOOGLEBOT, REMOTE_ADDR=MUMBAI, HTTP_ORIGIN="http://localhost:8123")
+    bot = client.post(
+        "/api/events/",
+        data=json.dumps([view(session="b")]),
+        content_type="application/json",
+        HTTP_USER_AGENT=GOOGLEBOT,
+        REMOTE_ADDR=MUMBAI,
+        HTTP_ORIGIN="http://localhost:8123",
+    )
     assert bot.status_code == 202  # a bot is not told it was dropped
     assert run_worker() == 2
     row = stored(events[0])
-    assert (row.city, row.device_type, row.event_name, row.data["foss"]) == ("Mumbai", "mobile", "event.video.watch", "Python")
+    assert (row.city, row.device_type, row.event_name, row.data["foss"]) == (
+        "Mumbai",
+        "mobile",
+        "event.video.watch",
+        "Python",
+    )
     assert (row.screen, row.language, row.ip, row.is_new_visitor) == ("1920x1080", "hi-IN", "49.36.0.0", True)
     session = Session.objects.get(site=site)
-    assert (session.pageviews, session.entry_path, session.exit_path, session.country) == (2, "/watch/Python/Loops/Hindi/", "/", "IN")
+    assert (session.pageviews, session.entry_path, session.exit_path, session.country) == (
+        2,
+        "/watch/Python/Loops/Hindi/",
+        "/",
+        "IN",
+    )
     assert dropped(site, "bot") == 1
 
 
-
 @pytest.mark.django_db
-def test_a_server_posting_for_its_visitors_is_neither_a_bot_nor_located_at_its_own_address(client, site, queue, run_worker):
+def test_a_server_posting_for_its_visitors_is_neither_a_bot_nor_located_at_its_own_address(
+    client, site, queue, run_worker
+):
     # No Origin header: a program on a server (curl here) sends events about its visitors.
-    response = client.post("/api/events/", data=json.dumps([view("/")]), content_type="application/json",
-                           HTTP_USER_AGENT="curl/8.5.0", REMOTE_ADDR=MUMBAI)
+    response = client.post(
+        "/api/events/",
+        data=json.dumps([view("/")]),
+        content_type="application/json",
+        HTTP_USER_AGENT="curl/8.5.0",
+        REMOTE_ADDR=MUMBAI,
+    )
     assert response.status_code == 202
     run_worker()
     row = Event.objects.get(site=site)
@@ -451,6 +515,7 @@ def test_a_server_posting_for_its_visitors_is_neither_a_bot_nor_located_at_its_o
 
 
 # --- Concurrency (PostgreSQL: real parallel transactions) ----------------------------------
+
 
 @pytest.mark.django_db(transaction=True)
 def test_workers_storing_one_session_at_the_same_time_count_every_event_once(site):
@@ -489,12 +554,24 @@ def test_workers_storing_one_session_at_the_same_time_count_every_event_once(sit
 
 @pytest.mark.django_db
 def test_admin_refuses_a_rule_whose_pattern_is_not_a_regular_expression(admin_client):
-    page = admin_client.post("/admin/events/eventnamerule/add/", {
-        "position": 5, "pattern": "^/watch/(?P<foss>[^/]+", "event_name": "event.broken", "enabled": "on",
-    })
+    page = admin_client.post(
+        "/admin/events/eventnamerule/add/",
+        {
+            "position": 5,
+            "pattern": "^/watch/(?P<foss>[^/]+",
+            "event_name": "event.broken",
+            "enabled": "on",
+        },
+    )
     assert page.status_code == 200 and "is not a valid regular expression" in page.content.decode()
     assert not EventNameRule.objects.filter(event_name="event.broken").exists()
-    added = admin_client.post("/admin/events/eventnamerule/add/", {
-        "position": 5, "pattern": r"^/news/(?P<slug>[\w-]+)/$", "event_name": "event.news.item", "enabled": "on",
-    })
+    added = admin_client.post(
+        "/admin/events/eventnamerule/add/",
+        {
+            "position": 5,
+            "pattern": r"^/news/(?P<slug>[\w-]+)/$",
+            "event_name": "event.news.item",
+            "enabled": "on",
+        },
+    )
     assert added.status_code == 302 and EventNameRule.objects.filter(event_name="event.news.item").exists()

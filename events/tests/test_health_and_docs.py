@@ -70,6 +70,7 @@ def test_health_answers_503_when_redis_is_down(client, settings):
 
 # --- API description -------------------------------------------------------------------------
 
+
 @pytest.fixture
 def schema(client, db):
     response = client.get("/api/schema/", {"format": "json"})
@@ -103,8 +104,18 @@ def test_the_schema_describes_the_error_bodies_and_the_filters(schema):
     assert set(components["LogsError"]["properties"]) >= {"success", "code", "field", "rule"}
     assert set(components["Log"]["properties"]) == {"userId", "sessionId", "actions"}
     filters = {p["name"] for p in schema["paths"]["/api/events/"]["get"]["parameters"]}
-    assert filters >= {"session_id", "category", "name", "user", "path", "site", "start_time", "end_time",
-                       "page", "page_size"}
+    assert filters >= {
+        "session_id",
+        "category",
+        "name",
+        "user",
+        "path",
+        "site",
+        "start_time",
+        "end_time",
+        "page",
+        "page_size",
+    }
     logs_params = {p["name"] for p in schema["paths"]["/api/logs/"]["get"]["parameters"]}
     assert logs_params >= {"userId", "from", "to", "types"}
     # Sending needs no login; reading does.
@@ -139,17 +150,27 @@ def test_the_docs_page_renders_every_operation_in_a_browser(browser, live_server
     WebDriverWait(browser, 20).until(
         expected_conditions.presence_of_element_located((By.CSS_SELECTOR, ".opblock-summary-path"))
     )
-    shown = {(e.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
-              e.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text)
-             for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary")}
-    assert {("POST", "/api/events/"), ("GET", "/api/events/"), ("GET", "/api/events/{id}/"),
-            ("POST", "/api/logs/"), ("GET", "/api/logs/")} <= shown
+    shown = {
+        (
+            e.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+            e.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text,
+        )
+        for e in browser.find_elements(By.CSS_SELECTOR, ".opblock-summary")
+    }
+    assert {
+        ("POST", "/api/events/"),
+        ("GET", "/api/events/"),
+        ("GET", "/api/events/{id}/"),
+        ("POST", "/api/logs/"),
+        ("GET", "/api/logs/"),
+    } <= shown
     browser.save_screenshot(str(artifacts / "api-docs.png"))
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert errors == []
 
 
 # --- Queue dashboard -------------------------------------------------------------------------
+
 
 @pytest.mark.django_db
 def test_the_queue_dashboard_is_for_staff_only(client, staff_user, django_user_model, queue):

@@ -44,7 +44,11 @@ def test_a_job_run_twice_stores_its_events_once(site, queue, run_worker):
 
 @pytest.mark.django_db
 def test_the_ip_is_reduced_as_the_site_asks(site):
-    for privacy, expected in [(IpPrivacy.RAW, "49.36.0.1"), (IpPrivacy.ANONYMISED, "49.36.0.0"), (IpPrivacy.NONE, None)]:
+    for privacy, expected in [
+        (IpPrivacy.RAW, "49.36.0.1"),
+        (IpPrivacy.ANONYMISED, "49.36.0.0"),
+        (IpPrivacy.NONE, None),
+    ]:
         site.ip_privacy = privacy
         site.save()
         accepted = ingest.accept(site=site, payload=page_view(), sender=sender(), direct=True)
@@ -52,7 +56,9 @@ def test_the_ip_is_reduced_as_the_site_asks(site):
 
 
 @pytest.mark.django_db
-def test_a_job_that_keeps_failing_stays_in_the_failed_registry_and_can_be_requeued(site, queue, run_worker, settings, monkeypatch):
+def test_a_job_that_keeps_failing_stays_in_the_failed_registry_and_can_be_requeued(
+    site, queue, run_worker, settings, monkeypatch
+):
     settings.EVENTS_JOB_RETRY_INTERVALS = []
     accepted = ingest.accept(site=site, payload=[page_view()], sender=sender())
 

@@ -19,8 +19,11 @@ SEED_BODY = [
         "actions": [
             {"time": "2018-10-18T21:37:28-06:00", "type": "CLICK", "properties": {"locationX": 52, "locationY": 11}},
             {"time": "2018-10-18T21:37:30-06:00", "type": "VIEW", "properties": {"viewedId": "FDJKLHSLD"}},
-            {"time": "2018-10-18T21:37:30-06:00", "type": "NAVIGATE",
-             "properties": {"pageFrom": "communities", "pageTo": "inventory"}},
+            {
+                "time": "2018-10-18T21:37:30-06:00",
+                "type": "NAVIGATE",
+                "properties": {"pageFrom": "communities", "pageTo": "inventory"},
+            },
         ],
     },
     {
@@ -71,8 +74,15 @@ def test_the_seed_readme_body_is_accepted_and_the_worker_stores_each_action_as_a
 
 @pytest.mark.django_db
 def test_location_x_of_zero_is_a_position_not_a_missing_value(client, site, queue, run_worker):
-    body = [{"userId": "u", "sessionId": "s", "actions": [
-        {"time": "2024-01-01T00:00:00Z", "type": "CLICK", "properties": {"locationX": 0, "locationY": 0}}]}]
+    body = [
+        {
+            "userId": "u",
+            "sessionId": "s",
+            "actions": [
+                {"time": "2024-01-01T00:00:00Z", "type": "CLICK", "properties": {"locationX": 0, "locationY": 0}}
+            ],
+        }
+    ]
     assert post(client, body).status_code == 200
     run_worker()
     assert Event.objects.get().data == {"locationX": 0, "locationY": 0}
@@ -80,11 +90,17 @@ def test_location_x_of_zero_is_a_position_not_a_missing_value(client, site, queu
 
 @pytest.mark.django_db
 def test_times_with_any_offset_are_real_moments(client, site, queue, run_worker):
-    body = [{"userId": "u", "sessionId": "s", "actions": [
-        {"time": "2024-01-01T10:00:00+05:30", "type": "VIEW", "properties": {"viewedId": "a"}},
-        {"time": "2024-01-01T04:30:00Z", "type": "VIEW", "properties": {"viewedId": "b"}},
-        {"time": "2023-12-31T23:30:00-05:00", "type": "VIEW", "properties": {"viewedId": "c"}},
-    ]}]
+    body = [
+        {
+            "userId": "u",
+            "sessionId": "s",
+            "actions": [
+                {"time": "2024-01-01T10:00:00+05:30", "type": "VIEW", "properties": {"viewedId": "a"}},
+                {"time": "2024-01-01T04:30:00Z", "type": "VIEW", "properties": {"viewedId": "b"}},
+                {"time": "2023-12-31T23:30:00-05:00", "type": "VIEW", "properties": {"viewedId": "c"}},
+            ],
+        }
+    ]
     assert post(client, body).status_code == 200
     run_worker()
     assert {e.timestamp for e in Event.objects.all()} == {datetime(2024, 1, 1, 4, 30, tzinfo=UTC)}
@@ -125,8 +141,11 @@ BAD_BODIES = [
     ("an unknown type", one_log(type="SCROLL"), "INVALID_ACTION_TYPE"),
     ("a lower-case type", one_log(type="click"), "INVALID_ACTION_TYPE"),
     ("a click without locationX", one_log(properties={"locationY": 2}), "MISSING_LOCATION_X_VALUE"),
-    ("a click with a null locationX", one_log(properties={"locationX": None, "locationY": 2}),
-     "MISSING_LOCATION_X_VALUE"),
+    (
+        "a click with a null locationX",
+        one_log(properties={"locationX": None, "locationY": 2}),
+        "MISSING_LOCATION_X_VALUE",
+    ),
     ("a click without locationY", one_log(properties={"locationX": 0}), "MISSING_LOCATION_Y_VALUE"),
     ("a view without viewedId", one_log(type="VIEW", properties={"x": 1}), "MISSING_VIEWEDID_VALUE"),
     ("a view with a blank viewedId", one_log(type="VIEW", properties={"viewedId": ""}), "MISSING_VIEWEDID_VALUE"),
@@ -245,8 +264,13 @@ def test_a_browser_origin_the_site_does_not_list_is_refused(client, site, queue)
 
 @pytest.mark.django_db
 def test_the_eye_api_also_accepts_logs_store_events_by_the_registry_rules(client, site, queue):
-    event = {"session_id": "s", "category": "logs_store", "name": "click", "timestamp": "2024-01-01T00:00:00Z",
-             "data": {"locationX": 3}}
+    event = {
+        "session_id": "s",
+        "category": "logs_store",
+        "name": "click",
+        "timestamp": "2024-01-01T00:00:00Z",
+        "data": {"locationX": 3},
+    }
     response = client.post("/api/events/", data=json.dumps(event), content_type="application/json")
     assert response.status_code == 400
     assert response.json()["errors"] == [{"index": 0, "field": "data.locationY", "rule": "is required"}]
@@ -254,11 +278,17 @@ def test_the_eye_api_also_accepts_logs_store_events_by_the_registry_rules(client
 
 # --- GET /api/logs/ --------------------------------------------------------------------------
 
+
 @pytest.fixture
 def stored(client, site, queue, run_worker):
     """The seed body plus a third log, stored by the worker."""
-    body = seed_body() + [{"userId": "ABC123XYZ", "sessionId": "second", "actions": [
-        {"time": "2019-11-01T12:00:00+05:30", "type": "VIEW", "properties": {"viewedId": "V2"}}]}]
+    body = seed_body() + [
+        {
+            "userId": "ABC123XYZ",
+            "sessionId": "second",
+            "actions": [{"time": "2019-11-01T12:00:00+05:30", "type": "VIEW", "properties": {"viewedId": "V2"}}],
+        }
+    ]
     assert post(client, body).status_code == 200
     run_worker()
     return body
@@ -275,10 +305,14 @@ def test_get_answers_all_logs_grouped_by_user_and_session_in_the_same_shape(clie
     assert response.status_code == 200
     logs = response.json()
     assert [(log["userId"], log["sessionId"]) for log in logs] == [
-        ("ABC123XYZ", "XYZ456ABC"), ("asd", "asdfg"), ("ABC123XYZ", "second"),
+        ("ABC123XYZ", "XYZ456ABC"),
+        ("asd", "asdfg"),
+        ("ABC123XYZ", "second"),
     ]
     assert logs[0]["actions"][0] == {
-        "time": "2018-10-19T03:37:28+00:00", "type": "CLICK", "properties": {"locationX": 52, "locationY": 11},
+        "time": "2018-10-19T03:37:28+00:00",
+        "type": "CLICK",
+        "properties": {"locationX": 52, "locationY": 11},
     }
     types = [a["type"] for a in logs[0]["actions"]]
     assert types[0] == "CLICK" and sorted(types[1:]) == ["NAVIGATE", "VIEW"]  # oldest first; VIEW and NAVIGATE tie
@@ -311,13 +345,16 @@ def test_get_bounds_are_inclusive_and_accept_any_offset(client, stored, staff_us
 
 
 @pytest.mark.django_db
-@pytest.mark.parametrize(("params", "code", "field"), [
-    ({"from": "yesterday"}, "INVALID_TIME_FORMAT", "from"),
-    ({"to": "2018-13-01"}, "INVALID_TIME_FORMAT", "to"),
-    ({"types": "CLICK,SCROLL"}, "INVALID_ACTION_TYPE", "types"),
-    ({"types": "click"}, "INVALID_ACTION_TYPE", "types"),
-    ({"site": "nosuchsite"}, "UNKNOWN_SITE", "site"),
-])
+@pytest.mark.parametrize(
+    ("params", "code", "field"),
+    [
+        ({"from": "yesterday"}, "INVALID_TIME_FORMAT", "from"),
+        ({"to": "2018-13-01"}, "INVALID_TIME_FORMAT", "to"),
+        ({"types": "CLICK,SCROLL"}, "INVALID_ACTION_TYPE", "types"),
+        ({"types": "click"}, "INVALID_ACTION_TYPE", "types"),
+        ({"site": "nosuchsite"}, "UNKNOWN_SITE", "site"),
+    ],
+)
 def test_get_answers_400_with_a_code_for_bad_parameters(client, stored, staff_user, params, code, field):
     body = get(client, staff_user, **params).json()
     assert body["success"] is False and body["code"] == code and body["field"] == field

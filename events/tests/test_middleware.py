@@ -119,21 +119,30 @@ SECRETS = ("hunter2-secret", "4111111111111111", "csrf-value-xyz", "cvv-777", "t
 
 def test_post_data_is_stored_with_every_secret_redacted_at_any_depth(host, run_worker):
     browser = visitor()
-    signup = browser.post("/accounts/signup/", {
-        "username": "ravi",
-        "password1": "hunter2-secret",
-        "Password2": "hunter2-secret",
-        "csrfmiddlewaretoken": "csrf-value-xyz",
-        "billing[card_number]": "4111111111111111",
-        "billing[cvv]": "cvv-777",
-        "courses": ["bash", "python"],
-    })
+    signup = browser.post(
+        "/accounts/signup/",
+        {
+            "username": "ravi",
+            "password1": "hunter2-secret",
+            "Password2": "hunter2-secret",
+            "csrfmiddlewaretoken": "csrf-value-xyz",
+            "billing[card_number]": "4111111111111111",
+            "billing[cvv]": "cvv-777",
+            "courses": ["bash", "python"],
+        },
+    )
     assert (signup.status_code, signup.content) == (201, b"welcome ravi")
-    api = browser.post("/profile/api/", data=json.dumps({
-        "name": "Ravi",
-        "account": {"Auth_Token": "tok-abc", "wallet": [{"Card_Number": "4111111111111111", "label": "work"}]},
-        "integrations": [{"API_KEY": "sk_live_999"}],
-    }), content_type="application/json")
+    api = browser.post(
+        "/profile/api/",
+        data=json.dumps(
+            {
+                "name": "Ravi",
+                "account": {"Auth_Token": "tok-abc", "wallet": [{"Card_Number": "4111111111111111", "label": "work"}]},
+                "integrations": [{"API_KEY": "sk_live_999"}],
+            }
+        ),
+        content_type="application/json",
+    )
     assert api.status_code == 200
     upload = browser.post("/upload/", {"notes": SimpleUploadedFile("notes.txt", b"hunter2-secret inside")})
     assert upload.content == b"got 1 files"
@@ -184,8 +193,15 @@ def test_positional_view_args_missing_pages_and_url_tokens_are_recorded(host, ru
 def test_static_media_admin_and_health_paths_send_nothing(host, run_worker, settings):
     settings.THE_EYE_SKIP_PATHS = ["/internal/"]
     browser = visitor()
-    for skipped in ("/static/the_eye/nothing.css", "/media/video.mp4", "/admin/", "/admin/login/",
-                    "/health/", "/favicon.ico", "/internal/metrics"):
+    for skipped in (
+        "/static/the_eye/nothing.css",
+        "/media/video.mp4",
+        "/admin/",
+        "/admin/login/",
+        "/health/",
+        "/favicon.ico",
+        "/internal/metrics",
+    ):
         response = browser.get(skipped)
         assert "the_eye_vid" not in response.cookies, skipped
     browser.get("/healthy-cooking/")  # only whole path segments are skipped

@@ -31,24 +31,34 @@ def test_it_accepts_the_seed_readme_examples_in_their_spaced_spelling():
     events = validate_batch(
         [
             page_view(category="page interaction", name="pageview"),
-            page_view(category="page interaction", name="cta click",
-                      data={"host": "www.consumeraffairs.com", "path": "/", "element": "chat bubble"}),
-            page_view(category="form interaction", name="submit",
-                      data={"host": "www.consumeraffairs.com", "path": "/", "form": {"first_name": "John"}}),
+            page_view(
+                category="page interaction",
+                name="cta click",
+                data={"host": "www.consumeraffairs.com", "path": "/", "element": "chat bubble"},
+            ),
+            page_view(
+                category="form interaction",
+                name="submit",
+                data={"host": "www.consumeraffairs.com", "path": "/", "form": {"first_name": "John"}},
+            ),
         ],
         allow_custom=False,
     )
     assert [(e["category"], e["name"]) for e in events] == [
-        ("page_interaction", "page_view"), ("page_interaction", "cta_click"), ("form_interaction", "submit"),
+        ("page_interaction", "page_view"),
+        ("page_interaction", "cta_click"),
+        ("form_interaction", "submit"),
     ]
     assert all(e["host"] == "www.consumeraffairs.com" and e["path"] == "/" for e in events)
 
 
 def test_it_reads_naive_timestamps_as_utc_and_converts_offsets_to_utc():
     naive, offset, iso_z = validate_batch(
-        [page_view(timestamp="2022-04-11 01:08:01.407119"),
-         page_view(timestamp="2022-04-11T06:38:01+05:30"),
-         page_view(timestamp="2022-04-11T01:08:01Z")],
+        [
+            page_view(timestamp="2022-04-11 01:08:01.407119"),
+            page_view(timestamp="2022-04-11T06:38:01+05:30"),
+            page_view(timestamp="2022-04-11T01:08:01Z"),
+        ],
         allow_custom=False,
     )
     assert naive["timestamp"] == "2022-04-11T01:08:01.407119+00:00"
@@ -80,8 +90,13 @@ def test_empty_data_is_validated_not_skipped():
 
 @pytest.mark.parametrize(
     ("host", "clean"),
-    [("www.example.org", "www.example.org"), ("https://WWW.Example.org", "www.example.org"),
-     ("localhost:8000", "localhost:8000"), ("127.0.0.1", "127.0.0.1"), ("http://x.org/", "x.org")],
+    [
+        ("www.example.org", "www.example.org"),
+        ("https://WWW.Example.org", "www.example.org"),
+        ("localhost:8000", "localhost:8000"),
+        ("127.0.0.1", "127.0.0.1"),
+        ("http://x.org/", "x.org"),
+    ],
 )
 def test_host_may_carry_a_scheme_and_port(host, clean):
     [event] = validate_batch(page_view(data={"host": host, "path": "/"}), allow_custom=False)
@@ -101,10 +116,12 @@ def test_path_must_start_with_a_slash():
 
 
 def test_cta_click_needs_an_element_and_submit_needs_a_form_object():
-    errors = errors_of([
-        page_view(name="cta_click"),
-        page_view(category="form_interaction", name="submit", data={"host": "x.org", "path": "/", "form": "a=b"}),
-    ])
+    errors = errors_of(
+        [
+            page_view(name="cta_click"),
+            page_view(category="form_interaction", name="submit", data={"host": "x.org", "path": "/", "form": "a=b"}),
+        ]
+    )
     assert {"index": 0, "field": "data.element", "rule": "is required"} in errors
     assert {"index": 1, "field": "data.form", "rule": "must be a JSON object"} in errors
 
@@ -151,7 +168,5 @@ def test_events_without_an_id_get_a_new_one():
 
 def test_batch_size_is_limited(settings):
     settings.EVENTS_MAX_BATCH = 3
-    assert errors_of([page_view()] * 4) == [
-        {"index": None, "field": "", "rule": "a request may hold at most 3 events"}
-    ]
+    assert errors_of([page_view()] * 4) == [{"index": None, "field": "", "rule": "a request may hold at most 3 events"}]
     assert errors_of([]) == [{"index": None, "field": "", "rule": "the body must hold at least one event"}]

@@ -94,9 +94,13 @@ class HeartbeatIn(_Strict):
         # One second of slack: players report the end of a video a fraction past its length.
         limit = video.duration_seconds + 1
         if attrs["position"] > limit:
-            raise serializers.ValidationError({"position": [f"must be at most the video's length ({video.duration_seconds} s)"]})
+            raise serializers.ValidationError(
+                {"position": [f"must be at most the video's length ({video.duration_seconds} s)"]}
+            )
         if any(end > limit for _, end in attrs["segments"]):
-            raise serializers.ValidationError({"segments": [f"must end within the video's length ({video.duration_seconds} s)"]})
+            raise serializers.ValidationError(
+                {"segments": [f"must end within the video's length ({video.duration_seconds} s)"]}
+            )
         attrs["video"] = video
         attrs.setdefault("at", timezone.now())
         return attrs
@@ -127,7 +131,21 @@ class ProgressOut(serializers.ModelSerializer):
     class Meta:
         model = Progress
         fields = [
-            "id", "course", "tutorial", "tutorial_title", "language", "completed", "completed_at", "completed_how",
-            "percent", "watched", "watched_seconds", "duration_seconds", "resume_at", "visits", "started_at", "updated_at",
+            "id",
+            "course",
+            "tutorial",
+            "tutorial_title",
+            "language",
+            "completed",
+            "completed_at",
+            "completed_how",
+            "percent",
+            "watched",
+            "watched_seconds",
+            "duration_seconds",
+            "resume_at",
+            "visits",
+            "started_at",
+            "updated_at",
         ]
         read_only_fields = fields

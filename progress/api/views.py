@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema
 from django.http import Http404
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
@@ -19,11 +19,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.api.serializers import ErrorSerializer
-from progress import tracking
+from progress import tracking, video_events
 from progress.api.serializers import HeartbeatIn, MarkIn, ProgressOut, StateOut
 from progress.models import Progress
 from progress.queries import state_for
-from progress import video_events
 
 
 class LearnerAPIView(APIView):
@@ -49,11 +48,17 @@ class HeartbeatView(LearnerAPIView):
         data.is_valid(raise_exception=True)
         clean = data.validated_data
         heartbeat = tracking.Heartbeat(
-            id=clean["id"], position=clean["position"], at=clean["at"], segments=clean["segments"],
-            duration=clean.get("duration"), reason=clean["reason"],
+            id=clean["id"],
+            position=clean["position"],
+            at=clean["at"],
+            segments=clean["segments"],
+            duration=clean.get("duration"),
+            reason=clean["reason"],
         )
         state = tracking.record_heartbeat(
-            learner=request.user, video=clean["video"], heartbeat=heartbeat,
+            learner=request.user,
+            video=clean["video"],
+            heartbeat=heartbeat,
             context=video_events.context_for(request=request, video=clean["video"]),
         )
         return Response(state.as_dict())
@@ -68,7 +73,9 @@ class MarkView(LearnerAPIView):
         data.is_valid(raise_exception=True)
         video = data.validated_data["video"]
         tracking.set_completed(
-            learner=request.user, tutorial=video.tutorial, language=video.language,
+            learner=request.user,
+            tutorial=video.tutorial,
+            language=video.language,
             completed=data.validated_data["completed"],
         )
         return Response(state_for(learner=request.user, video=video).as_dict())

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,92 +15,194 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Course',
+            name="Course",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=120)),
-                ('slug', models.SlugField(help_text='Used in watch page URLs, e.g. BASH.', max_length=120, unique=True)),
-                ('description', models.TextField(blank=True)),
-                ('completion_threshold', models.PositiveSmallIntegerField(blank=True, help_text="Percent of a video's seconds to watch for completion; empty means the site setting.", null=True, validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(100)])),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("name", models.CharField(max_length=120)),
+                (
+                    "slug",
+                    models.SlugField(help_text="Used in watch page URLs, e.g. BASH.", max_length=120, unique=True),
+                ),
+                ("description", models.TextField(blank=True)),
+                (
+                    "completion_threshold",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Percent of a video's seconds to watch for completion; empty means the site setting.",
+                        null=True,
+                        validators=[
+                            django.core.validators.MinValueValidator(1),
+                            django.core.validators.MaxValueValidator(100),
+                        ],
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('completion_threshold__isnull', True), models.Q(('completion_threshold__gte', 1), ('completion_threshold__lte', 100)), _connector='OR'), name='course_threshold_is_a_percent')],
+                "ordering": ["name"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("completion_threshold__isnull", True),
+                            models.Q(("completion_threshold__gte", 1), ("completion_threshold__lte", 100)),
+                            _connector="OR",
+                        ),
+                        name="course_threshold_is_a_percent",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Tutorial',
+            name="Tutorial",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=200)),
-                ('order', models.PositiveIntegerField(default=0, help_text="Position in the course's playlist.")),
-                ('level', models.CharField(choices=[('basic', 'Basic'), ('intermediate', 'Intermediate'), ('advanced', 'Advanced')], default='basic', max_length=16)),
-                ('course', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='tutorials', to='progress.course')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=200)),
+                ("order", models.PositiveIntegerField(default=0, help_text="Position in the course's playlist.")),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("basic", "Basic"), ("intermediate", "Intermediate"), ("advanced", "Advanced")],
+                        default="basic",
+                        max_length=16,
+                    ),
+                ),
+                (
+                    "course",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="tutorials", to="progress.course"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['course', 'order', 'title'],
+                "ordering": ["course", "order", "title"],
             },
         ),
         migrations.CreateModel(
-            name='Progress',
+            name="Progress",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(max_length=35)),
-                ('watched', models.JSONField(blank=True, default=list)),
-                ('watched_seconds', models.PositiveIntegerField(default=0)),
-                ('duration_seconds', models.PositiveIntegerField(default=0, help_text="The video's length when last updated.")),
-                ('last_position', models.FloatField(default=0)),
-                ('position_at', models.DateTimeField(blank=True, null=True)),
-                ('visits', models.PositiveIntegerField(default=0)),
-                ('completed', models.BooleanField(default=False)),
-                ('completed_at', models.DateTimeField(blank=True, null=True)),
-                ('completed_how', models.CharField(blank=True, choices=[('auto', 'Watched enough'), ('manual', 'Marked by the learner'), ('staff', 'Marked by staff')], max_length=8)),
-                ('started_at', models.DateTimeField(auto_now_add=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('learner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to=settings.AUTH_USER_MODEL)),
-                ('tutorial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='progress', to='progress.tutorial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("language", models.CharField(max_length=35)),
+                ("watched", models.JSONField(blank=True, default=list)),
+                ("watched_seconds", models.PositiveIntegerField(default=0)),
+                (
+                    "duration_seconds",
+                    models.PositiveIntegerField(default=0, help_text="The video's length when last updated."),
+                ),
+                ("last_position", models.FloatField(default=0)),
+                ("position_at", models.DateTimeField(blank=True, null=True)),
+                ("visits", models.PositiveIntegerField(default=0)),
+                ("completed", models.BooleanField(default=False)),
+                ("completed_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "completed_how",
+                    models.CharField(
+                        blank=True,
+                        choices=[
+                            ("auto", "Watched enough"),
+                            ("manual", "Marked by the learner"),
+                            ("staff", "Marked by staff"),
+                        ],
+                        max_length=8,
+                    ),
+                ),
+                ("started_at", models.DateTimeField(auto_now_add=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "learner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="progress",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "tutorial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="progress", to="progress.tutorial"
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'progress',
-                'ordering': ['-updated_at'],
+                "verbose_name_plural": "progress",
+                "ordering": ["-updated_at"],
             },
         ),
         migrations.CreateModel(
-            name='Video',
+            name="Video",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('language', models.CharField(help_text='Language name as shown to learners, e.g. Hindi.', max_length=35)),
-                ('duration_seconds', models.PositiveIntegerField(help_text='Length in whole seconds; completion is measured against it.', validators=[django.core.validators.MinValueValidator(1)])),
-                ('source', models.CharField(help_text='Absolute http(s) URL of the video, or a path on this site (/static/…, /media/…).', max_length=500, validators=[django.core.validators.RegexValidator('^(https?://\\S+|/\\S*)$', 'Enter an absolute http(s) URL or a path on this site starting with /.')])),
-                ('tutorial', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='videos', to='progress.tutorial')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "language",
+                    models.CharField(help_text="Language name as shown to learners, e.g. Hindi.", max_length=35),
+                ),
+                (
+                    "duration_seconds",
+                    models.PositiveIntegerField(
+                        help_text="Length in whole seconds; completion is measured against it.",
+                        validators=[django.core.validators.MinValueValidator(1)],
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(
+                        help_text="Absolute http(s) URL of the video, or a path on this site (/static/…, /media/…).",
+                        max_length=500,
+                        validators=[
+                            django.core.validators.RegexValidator(
+                                "^(https?://\\S+|/\\S*)$",
+                                "Enter an absolute http(s) URL or a path on this site starting with /.",
+                            )
+                        ],
+                    ),
+                ),
+                (
+                    "tutorial",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="videos", to="progress.tutorial"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['tutorial', 'language'],
+                "ordering": ["tutorial", "language"],
             },
         ),
         migrations.AddConstraint(
-            model_name='tutorial',
-            constraint=models.UniqueConstraint(fields=('course', 'slug'), name='tutorial_slug_per_course'),
+            model_name="tutorial",
+            constraint=models.UniqueConstraint(fields=("course", "slug"), name="tutorial_slug_per_course"),
         ),
         migrations.AddIndex(
-            model_name='progress',
-            index=models.Index(fields=['learner', '-updated_at'], name='progress_learner_recent'),
+            model_name="progress",
+            index=models.Index(fields=["learner", "-updated_at"], name="progress_learner_recent"),
         ),
         migrations.AddConstraint(
-            model_name='progress',
-            constraint=models.UniqueConstraint(fields=('learner', 'tutorial', 'language'), name='one_progress_per_video'),
+            model_name="progress",
+            constraint=models.UniqueConstraint(
+                fields=("learner", "tutorial", "language"), name="one_progress_per_video"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='progress',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('completed', False), ('completed_at__isnull', True), ('completed_how', '')), models.Q(('completed', True), ('completed_at__isnull', False), models.Q(('completed_how', ''), _negated=True)), _connector='OR'), name='progress_completion_is_whole'),
+            model_name="progress",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("completed", False), ("completed_at__isnull", True), ("completed_how", "")),
+                    models.Q(
+                        ("completed", True),
+                        ("completed_at__isnull", False),
+                        models.Q(("completed_how", ""), _negated=True),
+                    ),
+                    _connector="OR",
+                ),
+                name="progress_completion_is_whole",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='video',
-            constraint=models.UniqueConstraint(fields=('tutorial', 'language'), name='one_video_per_tutorial_language'),
+            model_name="video",
+            constraint=models.UniqueConstraint(fields=("tutorial", "language"), name="one_video_per_tutorial_language"),
         ),
         migrations.AddConstraint(
-            model_name='video',
-            constraint=models.CheckConstraint(condition=models.Q(('duration_seconds__gte', 1)), name='video_duration_positive'),
+            model_name="video",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("duration_seconds__gte", 1)), name="video_duration_positive"
+            ),
         ),
     ]

@@ -17,7 +17,7 @@ def mmss(seconds: float | int | None) -> str:
 
 @register.filter
 def ago(moment: datetime | None) -> str:
-    """"just now" within a minute, else "3 hours ago"."""
+    """ "just now" within a minute, else "3 hours ago"."""
     if moment is None:
         return ""
     if (timezone.now() - moment).total_seconds() < 60:

@@ -20,8 +20,13 @@ MARK = "/api/progress/mark/"
 
 def heartbeat_body(v, **overrides):
     body = {
-        "id": str(uuid.uuid4()), "tutorial": v.tutorial_id, "language": v.language, "position": 12.0,
-        "segments": [[0, 12.0]], "duration": 40.0, "reason": "pause",
+        "id": str(uuid.uuid4()),
+        "tutorial": v.tutorial_id,
+        "language": v.language,
+        "position": 12.0,
+        "segments": [[0, 12.0]],
+        "duration": 40.0,
+        "reason": "pause",
     }
     body.update(overrides)
     return body
@@ -101,7 +106,9 @@ def test_a_heartbeat_claiming_more_playback_than_allowed_is_refused(settings):
     user, v = learner(), video(duration=100)
     response = post(logged_in(user), HEARTBEAT, heartbeat_body(v, segments=[[0, 20], [50, 71]], position=71))
     assert response.status_code == 400
-    assert response.json()["errors"] == [{"field": "segments", "rule": "must add up to at most 30 seconds per heartbeat"}]
+    assert response.json()["errors"] == [
+        {"field": "segments", "rule": "must add up to at most 30 seconds per heartbeat"}
+    ]
 
 
 def test_a_body_that_is_not_json_is_refused_as_json():
@@ -151,7 +158,9 @@ def test_a_learner_reads_their_own_progress_and_gets_404_for_another_learners():
     assert client.get(f"/api/progress/{ravis.pk}/").status_code == 404
     assert client.get(f"/api/progress/{ravis.pk}/").json()["error"] == "not_found"
     mine = client.get("/api/progress/").json()
-    assert [(p["course"], p["tutorial_title"], p["percent"], p["completed"]) for p in mine] == [("BASH", "Introduction", 50, False)]
+    assert [(p["course"], p["tutorial_title"], p["percent"], p["completed"]) for p in mine] == [
+        ("BASH", "Introduction", 50, False)
+    ]
     assert client.get(f"/api/progress/{mine[0]['id']}/").json()["watched"] == [[0, 20]]
 
 

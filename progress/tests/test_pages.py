@@ -42,7 +42,9 @@ def test_the_tutorial_search_shows_completion_the_course_bar_and_where_to_contin
     user = learner()
     intro, variables, _ = bash
     tracking.record_heartbeat(learner=user, video=intro, heartbeat=beat((0, 40), at_second=10))
-    tracking.record_heartbeat(learner=user, video=variables, heartbeat=beat((0, 75.2 - 50), position=25.2, at_second=20))
+    tracking.record_heartbeat(
+        learner=user, video=variables, heartbeat=beat((0, 75.2 - 50), position=25.2, at_second=20)
+    )
     page = logged_in(user).get("/tutorial-search/", {"course": "BASH", "language": "English"})
     body = text(page)
     assert "33 % complete" in body and "(1 of 3 tutorials)" in body
@@ -133,7 +135,9 @@ def test_a_learner_logs_in_and_out_with_the_sites_pages(bash):
     client = Client()
     form = client.get("/accounts/login/?next=/my-learning/")
     assert "Log in" in text(form) and "The Eye" in text(form)
-    response = client.post("/accounts/login/", {"username": "asha", "password": "learner-pass-123", "next": "/my-learning/"})
+    response = client.post(
+        "/accounts/login/", {"username": "asha", "password": "learner-pass-123", "next": "/my-learning/"}
+    )
     assert response.status_code == 302 and response["Location"] == "/my-learning/"
     assert "You have not started a tutorial yet" in text(client.get("/my-learning/"))
     client.post("/accounts/logout/")

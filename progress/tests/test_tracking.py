@@ -147,7 +147,9 @@ def test_with_cross_language_credit_mark_incomplete_clears_every_language(settin
 
 def test_staff_marks_record_that_staff_made_them():
     user, v = learner(), video(duration=40)
-    tracking.set_completed(learner=user, tutorial=v.tutorial, language=v.language, completed=True, how=CompletedHow.STAFF)
+    tracking.set_completed(
+        learner=user, tutorial=v.tutorial, language=v.language, completed=True, how=CompletedHow.STAFF
+    )
     assert progress_of(user, v).completed_how == CompletedHow.STAFF
 
 
@@ -159,7 +161,9 @@ def test_every_opening_of_the_watch_page_counts_a_visit():
 def context() -> video_events.Context:
     return video_events.Context(
         sender=Sender(ip="49.36.0.1", user_agent="test", source="progress"),
-        session_id="s1", url="http://testserver/watch/BASH/Introduction/English/", direct=True,
+        session_id="s1",
+        url="http://testserver/watch/BASH/Introduction/English/",
+        direct=True,
     )
 
 
@@ -170,7 +174,11 @@ def test_a_heartbeat_becomes_one_video_event_for_the_default_site_even_when_rese
         tracking.record_heartbeat(learner=user, video=v, heartbeat=heartbeat, context=context())
     event = Event.objects.get()
     assert (event.site, event.category, event.name, event.user, event.path) == (
-        site, "video", "heartbeat", "asha", "/watch/BASH/Introduction/English/"
+        site,
+        "video",
+        "heartbeat",
+        "asha",
+        "/watch/BASH/Introduction/English/",
     )
     assert event.data["segments"] == [[0.0, 12.5]] and event.data["percent"] == 32
     assert event.data["tutorial"] == "Introduction" and event.data["completed"] is False

@@ -22,7 +22,9 @@ def row():
 
 @pytest.mark.browser
 @pytest.mark.django_db(transaction=True)
-def test_a_learner_resumes_after_a_reload_and_completes_by_watching_not_by_seeking(browser, live_server, settings, artifacts):
+def test_a_learner_resumes_after_a_reload_and_completes_by_watching_not_by_seeking(
+    browser, live_server, settings, artifacts
+):
     settings.PROGRESS_HEARTBEAT_SECONDS = 1
     intro = video(tutorial="Introduction", duration=12)
     intro.source = "/static/progress/videos/bash.webm"

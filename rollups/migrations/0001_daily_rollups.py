@@ -5,71 +5,89 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('events', '0003_seed_event_name_rules'),
+        ("events", "0003_seed_event_name_rules"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Place',
+            name="Place",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('country', models.CharField(max_length=2)),
-                ('region', models.CharField(blank=True, max_length=128)),
-                ('city', models.CharField(max_length=128)),
-                ('latitude', models.FloatField()),
-                ('longitude', models.FloatField()),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("country", models.CharField(max_length=2)),
+                ("region", models.CharField(blank=True, max_length=128)),
+                ("city", models.CharField(max_length=128)),
+                ("latitude", models.FloatField()),
+                ("longitude", models.FloatField()),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('country', 'region', 'city'), name='place_key')],
+                "constraints": [models.UniqueConstraint(fields=("country", "region", "city"), name="place_key")],
             },
         ),
         migrations.CreateModel(
-            name='DailyMetric',
+            name="DailyMetric",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('dimension', models.CharField(max_length=32)),
-                ('day', models.DateField()),
-                ('value', models.CharField(blank=True, max_length=2048)),
-                ('events', models.BigIntegerField(default=0)),
-                ('pageviews', models.BigIntegerField(default=0)),
-                ('engaged_seconds', models.FloatField(default=0)),
-                ('visits', models.BigIntegerField(default=0)),
-                ('bounces', models.BigIntegerField(default=0)),
-                ('duration', models.BigIntegerField(default=0, help_text='seconds, summed over visits')),
-                ('visit_pageviews', models.BigIntegerField(default=0)),
-                ('site', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("dimension", models.CharField(max_length=32)),
+                ("day", models.DateField()),
+                ("value", models.CharField(blank=True, max_length=2048)),
+                ("events", models.BigIntegerField(default=0)),
+                ("pageviews", models.BigIntegerField(default=0)),
+                ("engaged_seconds", models.FloatField(default=0)),
+                ("visits", models.BigIntegerField(default=0)),
+                ("bounces", models.BigIntegerField(default=0)),
+                ("duration", models.BigIntegerField(default=0, help_text="seconds, summed over visits")),
+                ("visit_pageviews", models.BigIntegerField(default=0)),
+                (
+                    "site",
+                    models.ForeignKey(
+                        db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'dimension', 'day', 'value'), name='dailymetric_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "dimension", "day", "value"), name="dailymetric_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyPageVisitor',
+            name="DailyPageVisitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('page', models.BigIntegerField(help_text='64-bit hash of the path')),
-                ('visitor', models.BigIntegerField()),
-                ('site', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("page", models.BigIntegerField(help_text="64-bit hash of the path")),
+                ("visitor", models.BigIntegerField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'day', 'page', 'visitor'), name='dailypagevisitor_key')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("site", "day", "page", "visitor"), name="dailypagevisitor_key")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='DailyVisitor',
+            name="DailyVisitor",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('day', models.DateField()),
-                ('visitor', models.BigIntegerField()),
-                ('site', models.ForeignKey(db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='events.site')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("day", models.DateField()),
+                ("visitor", models.BigIntegerField()),
+                (
+                    "site",
+                    models.ForeignKey(
+                        db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name="+", to="events.site"
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('site', 'day', 'visitor'), name='dailyvisitor_key')],
+                "constraints": [models.UniqueConstraint(fields=("site", "day", "visitor"), name="dailyvisitor_key")],
             },
         ),
     ]

@@ -18,11 +18,33 @@ FOSSES = ["BASH", "Python", "LibreOffice-Calc", "Scilab", "Java", "GIMP"]
 LANGUAGES = ["English", "Hindi", "Marathi", "Tamil", "Bengali"]
 TUTORIALS = ["Introduction", "Basic-commands", "Variables", "Loops", "Functions", "Files"]
 PAGES = ["/", "/tutorial-search/", "/news/", "/about-us/", "/contact/", "/statistics/", "/accounts/login/"]
-REFERRERS = ["", "", "", "https://www.google.com/", "https://www.bing.com/", "https://www.youtube.com/",
-             "https://www.facebook.com/", "https://t.co/abc", "https://fossee.in/", "https://nptel.ac.in/"]
+REFERRERS = [
+    "",
+    "",
+    "",
+    "https://www.google.com/",
+    "https://www.bing.com/",
+    "https://www.youtube.com/",
+    "https://www.facebook.com/",
+    "https://t.co/abc",
+    "https://fossee.in/",
+    "https://nptel.ac.in/",
+]
 # Addresses the shipped GeoLite2 database places in India (mostly) and elsewhere.
-IPS = ["49.36.0.1", "49.36.10.20", "103.27.8.1", "117.200.1.9", "106.51.2.3", "59.88.4.4",
-       "14.139.5.6", "81.2.69.142", "8.8.8.8", "1.1.1.1", "190.12.3.4", "41.58.1.1"]
+IPS = [
+    "49.36.0.1",
+    "49.36.10.20",
+    "103.27.8.1",
+    "117.200.1.9",
+    "106.51.2.3",
+    "59.88.4.4",
+    "14.139.5.6",
+    "81.2.69.142",
+    "8.8.8.8",
+    "1.1.1.1",
+    "190.12.3.4",
+    "41.58.1.1",
+]
 USER_AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
@@ -43,8 +65,13 @@ CAMPAIGNS = [
 ]
 
 
-EXIT_LINKS = ["https://fossee.in/", "https://www.python.org/downloads/", "https://www.scilab.org/",
-              "https://www.gimp.org/", "https://nptel.ac.in/"]
+EXIT_LINKS = [
+    "https://fossee.in/",
+    "https://www.python.org/downloads/",
+    "https://www.scilab.org/",
+    "https://www.gimp.org/",
+    "https://nptel.ac.in/",
+]
 DEMO_BATCH = 1000  # events per ingest call (EVENTS_MAX_BATCH)
 
 
@@ -153,39 +180,53 @@ class Command(BaseCommand):
                     category, name, data = "page_interaction", "page_view", {"host": HOST, "path": page}
                 elif kind < 0.93:
                     element = rng.choice(["download button", "chat bubble", "next tutorial", "language menu"])
-                    category, name, data = "page_interaction", "cta_click", {"host": HOST, "path": page, "element": element}
+                    category, name, data = (
+                        "page_interaction",
+                        "cta_click",
+                        {"host": HOST, "path": page, "element": element},
+                    )
                 else:
                     category, name = "form_interaction", "submit"
                     data = {"host": HOST, "path": "/contact/", "form": {"topic": rng.choice(["feedback", "workshop"])}}
-                batch.append({
-                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-{step}")),
-                    "session_id": session_id,
-                    "category": category,
-                    "name": name,
-                    "data": data,
-                    "timestamp": moment.isoformat(),
-                    "url": f"https://{HOST}{data['path']}" + (campaign if step == 0 else ""),
-                    "visitor_id": f"demo-visitor-{visitor}",
-                    "referrer": referrer if step == 0 else f"https://{HOST}/",
-                })
+                batch.append(
+                    {
+                        "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-{step}")),
+                        "session_id": session_id,
+                        "category": category,
+                        "name": name,
+                        "data": data,
+                        "timestamp": moment.isoformat(),
+                        "url": f"https://{HOST}{data['path']}" + (campaign if step == 0 else ""),
+                        "visitor_id": f"demo-visitor-{visitor}",
+                        "referrer": referrer if step == 0 else f"https://{HOST}/",
+                    }
+                )
                 moment += timedelta(seconds=rng.randint(10, 400))
             for view in [e for e in batch if e["name"] == "page_view" and not is_bot and rng.random() < 0.6]:
-                batch.append({
-                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{view['id']}-engaged")),
-                    "session_id": session_id, "visitor_id": view["visitor_id"],
-                    "category": "page_interaction", "name": "engagement",
-                    "data": {"host": HOST, "path": view["data"]["path"], "engaged_seconds": rng.randint(3, 240)},
-                    "timestamp": view["timestamp"],
-                })
+                batch.append(
+                    {
+                        "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{view['id']}-engaged")),
+                        "session_id": session_id,
+                        "visitor_id": view["visitor_id"],
+                        "category": "page_interaction",
+                        "name": "engagement",
+                        "data": {"host": HOST, "path": view["data"]["path"], "engaged_seconds": rng.randint(3, 240)},
+                        "timestamp": view["timestamp"],
+                    }
+                )
             if batch and not is_bot and rng.random() < 0.15:
                 last = batch[-1]
-                batch.append({
-                    "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-exit")),
-                    "session_id": session_id, "visitor_id": last["visitor_id"],
-                    "category": "page_interaction", "name": "exit_link",
-                    "data": {"host": HOST, "path": last["data"]["path"], "href": rng.choice(EXIT_LINKS)},
-                    "timestamp": (moment - timedelta(seconds=5)).isoformat(),
-                })
+                batch.append(
+                    {
+                        "id": str(uuid.uuid5(DEMO_NAMESPACE, f"{session_id}-exit")),
+                        "session_id": session_id,
+                        "visitor_id": last["visitor_id"],
+                        "category": "page_interaction",
+                        "name": "exit_link",
+                        "data": {"host": HOST, "path": last["data"]["path"], "href": rng.choice(EXIT_LINKS)},
+                        "timestamp": (moment - timedelta(seconds=5)).isoformat(),
+                    }
+                )
             user_agent = rng.choice(BOT_USER_AGENTS) if is_bot else habits.choice(USER_AGENTS)
             # The server key lets one request state each event's own address and browser, so many
             # visits travel in one batch: the same ingest path, a thousand events per transaction.

@@ -30,6 +30,4 @@ class Command(BaseCommand):
                 self.stdout.write(f"{ip:<16} → no location (private, reserved or not in the database)")
                 continue
             where = ", ".join(p for p in (place.city, place.region, place.country_name) if p)
-            self.stdout.write(
-                f"{ip:<16} → {where} [{place.country}] ({place.latitude}, {place.longitude})"
-            )
+            self.stdout.write(f"{ip:<16} → {where} [{place.country}] ({place.latitude}, {place.longitude})")

@@ -31,7 +31,9 @@ class Command(BaseCommand):
         parser.add_argument("--no-demo", action="store_true", help="skip `manage.py demo`")
         parser.add_argument("--demo-events", type=int, default=3000)
 
-    def handle(self, *args: Any, host: str, port: int, workers: int, no_demo: bool, demo_events: int, **options: Any) -> None:
+    def handle(
+        self, *args: Any, host: str, port: int, workers: int, no_demo: bool, demo_events: int, **options: Any
+    ) -> None:
         self.children: list[subprocess.Popen] = []
         self.valkey = None
         signal.signal(signal.SIGTERM, self._on_term)
@@ -47,8 +49,20 @@ class Command(BaseCommand):
             self._spawn("cron", [*manage, "rqcron", "rollups.cron"], env)
             self._spawn(
                 "web",
-                [sys.executable, "-m", "gunicorn", "the_eye.wsgi", "--bind", f"{host}:{port}",
-                 "--workers", str(workers), "--threads", "4", "--access-logfile", "-"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gunicorn",
+                    "the_eye.wsgi",
+                    "--bind",
+                    f"{host}:{port}",
+                    "--workers",
+                    str(workers),
+                    "--threads",
+                    "4",
+                    "--access-logfile",
+                    "-",
+                ],
                 env,
             )
             self._announce(host, port)
@@ -88,7 +102,9 @@ class Command(BaseCommand):
         from progress.demo import learner_password
 
         if get_user_model().objects.filter(username="learner").exists():
-            self.stdout.write(f"  learner login: learner / {learner_password()}   (http://{shown_host}:{port}/my-learning/)")
+            self.stdout.write(
+                f"  learner login: learner / {learner_password()}   (http://{shown_host}:{port}/my-learning/)"
+            )
         self.stdout.write(f"  dashboards:   http://{shown_host}:{port}/dashboard/")
         if site:
             self.stdout.write(f"  demo site id: {site.site_id}")
