@@ -58,6 +58,10 @@ class Page:
         return next((t for t in self.tables if t.key == key), None)
 
 
+def _clock(seconds: int) -> str:
+    return f"{seconds // 60}:{seconds % 60:02d}"
+
+
 def _seconds(value: float) -> str:
     value = int(round(value))
     return f"{value // 60}m {value % 60:02d}s" if value >= 60 else f"{value}s"
@@ -420,10 +424,10 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
             figures.append(
                 charts.render(
                     charts.curve(
-                        x=[m for m, _ in curve],
+                        x=[_clock(second) for second, _ in curve],
                         y=[s for _, s in curve],
                         title=f"Audience retention: {charts.safe(name)}",
-                        x_title="Minute of the video",
+                        x_title="Time in the video (m:ss)",
                         y_title="Viewers still watching",
                     ),
                     div_id="retention",
@@ -433,8 +437,8 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                 Table(
                     key="retention",
                     title=f"Audience retention: {name}",
-                    columns=["Minute", "Share watching"],
-                    rows=[[m, _percent(s)] for m, s in curve],
+                    columns=["From (m:ss)", "Share watching"],
+                    rows=[[_clock(second), _percent(s)] for second, s in curve],
                 )
             )
     return Page(name="courses", figures=figures, tables=tables)

@@ -821,11 +821,19 @@ def tutorials(*, scope: Scope, limit: int = 20) -> list[TutorialRow]:
     ]
 
 
-def retention(*, scope: Scope, tutorial_id: int, language: str) -> list[tuple[int, float]]:
-    """Audience retention: for each minute of the video, the share of its viewers who watched it.
+def retention_step(duration_seconds: int) -> int:
+    """Seconds per point of a retention curve: minutes, as the seed's player reported them, but
+    5-second steps for videos under 3 minutes, whose per-minute curve would be one or two points."""
+    return 60 if duration_seconds >= 180 else 5
 
-    A viewer "watched minute m" when their watched seconds (the union of what they played)
-    overlap [60m, 60m + 60). Minute 0 is 1.0 whenever anyone played anything.
+
+def retention(*, scope: Scope, tutorial_id: int, language: str) -> list[tuple[int, float]]:
+    """Audience retention: for each step of the video, the share of its viewers who watched it.
+
+    Returns (second the step starts at, share). A viewer "watched step k" when their watched
+    seconds (the union of what they played) overlap [k·step, (k+1)·step); the step is
+    `retention_step` of the longest duration. The first step is 1.0 whenever anyone played from
+    the start.
     """
     rows = list(
         _progress(scope)
@@ -834,15 +842,17 @@ def retention(*, scope: Scope, tutorial_id: int, language: str) -> list[tuple[in
     )
     if not rows:
         return []
-    minutes = max(1, -(-max(d for _, d in rows) // 60))
-    watching = [0] * minutes
+    longest = max(d for _, d in rows)
+    step = retention_step(longest)
+    steps = max(1, -(-longest // step))
+    watching = [0] * steps
     for intervals, _ in rows:
         seen = set()
         for start, end in intervals:
-            seen.update(range(int(start // 60), min(minutes, int(-(-end // 60)))))
-        for minute in seen:
-            watching[minute] += 1
-    return [(minute, count / len(rows)) for minute, count in enumerate(watching)]
+            seen.update(range(int(start // step), min(steps, int(-(-end // step)))))
+        for index in seen:
+            watching[index] += 1
+    return [(index * step, count / len(rows)) for index, count in enumerate(watching)]
 
 
 def queue_state() -> dict[str, object]:

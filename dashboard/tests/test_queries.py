@@ -142,3 +142,41 @@ def test_a_late_earlier_visit_relabels_later_visits_as_returning_after_the_rollu
     raw = queries.visits_by(scope=scope.with_source("raw"), dimension="visitor_type")
     assert queries.visits_by(scope=scope, dimension="visitor_type") == raw
     assert {r.value: r.visits for r in raw}["new"] == 6
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("duration", "played", "expected"),
+    [
+        # A 40-second video: 5-second steps, so the curve shows where viewers stopped.
+        (40, [[[0, 40]], [[0, 20]]], [(0, 1.0), (5, 1.0), (10, 1.0), (15, 1.0), (20, 0.5), (35, 0.5)]),
+        # A 10-minute video: one point per minute, as the seed's player reported.
+        (
+            600,
+            [[[0, 600]], [[0, 130], [300, 360]]],
+            [(0, 1.0), (60, 1.0), (120, 1.0), (180, 0.5), (300, 1.0), (540, 0.5)],
+        ),
+    ],
+)
+def test_retention_shows_the_share_still_watching_at_each_step_of_the_video(
+    site, django_user_model, duration, played, expected
+):
+    import uuid as uuid_module
+    from datetime import UTC, datetime
+
+    from progress import tracking
+    from progress.models import Course, Tutorial, Video
+
+    course = Course.objects.create(name="BASH", slug="BASH")
+    tutorial = Tutorial.objects.create(course=course, title="Intro", slug="intro")
+    video = Video.objects.create(tutorial=tutorial, language="English", duration_seconds=duration, source="/v.webm")
+    for number, segments in enumerate(played):
+        learner = django_user_model.objects.create_user(f"learner{number}", password="pw-123456789")
+        heartbeat = tracking.Heartbeat(
+            id=uuid_module.uuid4(), position=segments[-1][1], at=datetime.now(UTC), segments=segments
+        )
+        tracking.record_heartbeat(learner=learner, video=video, heartbeat=heartbeat)
+    curve = dict(queries.retention(scope=scope_for("7d"), tutorial_id=tutorial.pk, language="English"))
+    for second, share in expected:
+        assert curve[second] == share, second
+    assert max(curve) < duration
