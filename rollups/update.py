@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
-from datetime import date
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from django.db import connection, transaction
@@ -306,12 +306,14 @@ def record(*, rows: list[Row]) -> None:
         _insert_sets(rows)
 
 
-def rebuild(*, site_id: int, batch_sessions: int = 2000) -> int:
+def rebuild(*, site_id: int, batch_sessions: int = 2000, since: date | None = None) -> int:
     """Recompute one site's rollups from its raw events; returns the number of events read.
 
-    Days before the oldest stored event (raw events purged by `purge_events`) keep their rollups;
-    every later day is deleted and recomputed. Atomic: readers see the old rollups until the new
-    ones are complete. Meant for catch-up and repairs (after a restore, a late earlier visit, or a
+    Days before `since` (default: the oldest stored event; raw events before it were purged by
+    `purge_events`) keep their rollups; every later day is deleted and recomputed — from all the
+    events of every session that has an event on those days, so a visit that began earlier is
+    still counted on its first day only. Atomic: readers see the old rollups until the new ones
+    are complete. Meant for catch-up and repairs (after a restore, a late earlier visit, or a
     change in how a number is defined); storing events keeps rollups current without it.
     """
     fields = [*SESSION_FIELDS, "visitor_id", "event_name", "data", "latitude", "longitude"]
@@ -319,11 +321,14 @@ def rebuild(*, site_id: int, batch_sessions: int = 2000) -> int:
     oldest = Event.objects.filter(site_id=site_id).order_by("timestamp").values_list("timestamp", flat=True).first()
     if oldest is None:
         return 0
-    since = oldest.date()
+    since = max(since or oldest.date(), oldest.date())
     with transaction.atomic():
         for model in (DailyMetric, DailyVisitor, DailyPageVisitor):
             model.objects.filter(site_id=site_id, day__gte=since).delete()
-        sessions = Event.objects.filter(site_id=site_id).values_list("session_id", flat=True).distinct()
+        start = datetime.combine(since, time.min, tzinfo=UTC)
+        sessions = (
+            Event.objects.filter(site_id=site_id, timestamp__gte=start).values_list("session_id", flat=True).distinct()
+        )
         last = None
         while True:
             page = sessions.order_by("session_id")

@@ -106,3 +106,33 @@ def test_the_schedule_runs_the_rebuild_after_the_purge_every_night(queue):
     jobs = {job.func_name.rsplit(".", 1)[-1]: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"rebuild_rollups", "purge_events"}
     assert (jobs["purge_events"].cron, jobs["rebuild_rollups"].cron) == ("47 2 * * *", "17 3 * * *")
+
+
+def test_a_rebuild_of_recent_days_leaves_older_days_alone_and_counts_each_visit_on_its_first_day(site):
+    from django.core.management import call_command
+
+    today = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)  # never in the future
+    old_day, yesterday = today - timedelta(days=10), today - timedelta(days=1)
+    store(
+        site,
+        [
+            view("old", "/", 0, timestamp=old_day.isoformat()),
+            # A visit that began before midnight and went on after it.
+            view("late", "/a/", 0, timestamp=(today - timedelta(minutes=20)).isoformat()),
+            view("late", "/b/", 0, timestamp=today.isoformat()),
+            view("new", "/", 0, timestamp=today.isoformat()),
+        ],
+    )
+    before = snapshot(site)
+    old = DailyMetric.objects.get(site=site, dimension="total", day=old_day.date())
+    DailyMetric.objects.filter(pk=old.pk).update(pageviews=99)  # a day the rebuild must not touch
+    call_command("rebuild_rollups", days=1)
+    assert DailyMetric.objects.get(pk=old.pk).pageviews == 99
+    DailyMetric.objects.filter(pk=old.pk).update(pageviews=old.pageviews)
+    assert snapshot(site) == before
+    assert metric_on(site, yesterday.date()).visits == 1  # "late" began yesterday
+    assert metric_on(site, today.date()).visits == 1
+
+
+def metric_on(site, day) -> DailyMetric:
+    return DailyMetric.objects.get(site=site, dimension="total", value="", day=day)
