@@ -43,32 +43,6 @@ COURSES = [
 LANGUAGES = ["English", "Hindi", "Marathi", "Tamil", "Bengali", "Telugu", "Gujarati", "Kannada"]
 TUTORIALS = ["Introduction", "Basic-commands", "Variables", "Loops", "Functions", "Files", "Arrays", "Strings"]
 PAGES = ["/", "/tutorial-search/", "/news/", "/about-us/", "/contact/", "/statistics/", "/accounts/login/"]
-REFERRERS = [
-    "",
-    "",
-    "",
-    "https://www.google.com/",
-    "https://www.bing.com/",
-    "https://www.youtube.com/",
-    "https://www.facebook.com/",
-    "https://t.co/abc",
-    "https://fossee.in/",
-    "https://nptel.ac.in/",
-]
-IPS = [
-    "49.36.0.1",
-    "49.36.10.20",
-    "103.27.8.1",
-    "117.200.1.9",
-    "106.51.2.3",
-    "59.88.4.4",
-    "14.139.5.6",
-    "81.2.69.142",
-    "8.8.8.8",
-    "1.1.1.1",
-    "190.12.3.4",
-    "41.58.1.1",
-]
 AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
     "Mozilla/5.0 (Linux; Android 14; SM-A146B) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Mobile Safari/537.36",
@@ -98,6 +72,7 @@ def load(*, site, total: int, days: int, seed: int) -> None:
     from django.db import transaction
 
     from events import enrichment, ingest
+    from events.management.commands.demo import IPS, REFERRERS  # the same mix of sources and places
     from events.validation import validate_batch
 
     rng = random.Random(seed)
