@@ -36,7 +36,7 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lead, NullIf, Row
 from dashboard.scope import Scope
 from events.models import DroppedEvents, Event, Session, Site
 from rollups.models import DailyMetric, DailyPageVisitor, DailyVisitor, Place
-from rollups.update import WATCH_PREFIX, page_hash, watch_parts
+from rollups.update import VISIT_ATTRIBUTES, WATCH_PREFIX, page_hash, watch_parts
 
 PAGE_VIEW = Q(category="page_interaction", name="page_view")
 VISIT_DIMENSIONS = (
@@ -213,23 +213,7 @@ _FIRST_EVENT_SQL = {
     "entry": "s.pv_path",
     "exit": "s.pv_path",
 }
-_FIRST_EVENT_COLUMNS = (
-    "country",
-    "region",
-    "city",
-    "browser",
-    "os",
-    "device",
-    "device_type",
-    "screen",
-    "language",
-    "referrer_host",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "is_new_visitor",
-)
+_FIRST_EVENT_COLUMNS = VISIT_ATTRIBUTES  # one definition, shared with the rollups
 
 
 def _raw_visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[tuple]:

@@ -64,15 +64,8 @@ VISIT_DIMENSIONS: dict[str, Callable[[Row], str]] = {
     "utm_campaign": _text("utm_campaign"),
     "visitor_type": _visitor_type,
 }
-# Event columns a visit's dimensions need.
-SESSION_FIELDS = [
-    "id",
-    "site_id",
-    "session_id",
-    "timestamp",
-    "category",
-    "name",
-    "path",
+# What describes a visit: the columns of its first event (its place, browser, source, …).
+VISIT_ATTRIBUTES = (
     "country",
     "region",
     "city",
@@ -88,7 +81,9 @@ SESSION_FIELDS = [
     "utm_medium",
     "utm_campaign",
     "is_new_visitor",
-]
+)
+# Event columns a visit's dimensions need.
+SESSION_FIELDS = ["id", "site_id", "session_id", "timestamp", "category", "name", "path", *VISIT_ATTRIBUTES]
 
 
 def watch_parts(path: str) -> tuple[str, str, str] | None:
