@@ -7,11 +7,13 @@ measured in the same run, because these machines are noisy.
 from __future__ import annotations
 
 import os
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -86,3 +88,37 @@ def percentile(values: list[float], p: float) -> float:
 
 def median(values: list[float]) -> float:
     return statistics.median(values)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_web(*, port: int, threads: int) -> subprocess.Popen:
+    """Run The Eye under gunicorn (one worker) on `port` and wait until /health/ answers."""
+    web = spawn(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "the_eye.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--threads",
+            str(threads),
+        ]
+    )
+
+    def ready() -> bool:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
+            return True
+        except OSError:
+            return False
+
+    wait_until(ready, timeout=30, interval=0.2)
+    return web

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import sys
 import time
 import urllib.request
@@ -24,11 +23,13 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 from common import (
+    free_port,
     fresh_postgres,
     fresh_sqlite,
     setup_django,
     spawn,
     start_queue_server,
+    start_web,
     wait_until,
 )
 
@@ -51,12 +52,6 @@ def make_events(n: int, *, start: datetime) -> list[dict]:
         }
         for i in range(n)
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def run_worker_until(count_stored, expected: int, *, timeout: float) -> None:
@@ -97,31 +92,10 @@ def bench_our_design(site, n: int, *, batch: int = 100) -> tuple[float, float]:
     from events.models import Event
 
     port = free_port()
-    web = spawn(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "the_eye.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "1",
-        ]
-    )
+    web = start_web(port=port, threads=1)
     url = f"http://127.0.0.1:{port}/api/events/"
 
-    def ready() -> bool:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
-            return True
-        except OSError:
-            return False
-
     try:
-        wait_until(ready, timeout=30, interval=0.2)
         events = make_events(n, start=datetime.now(UTC) - timedelta(hours=20))
         bodies = [json.dumps(events[i : i + batch]).encode() for i in range(0, n, batch)]
         before = Event.objects.count()

@@ -19,48 +19,13 @@ Goals: added p50 < 1 ms and p99 < 5 ms. Usage: `python bench/middleware.py [--re
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import time
-import urllib.request
 
-from common import fresh_sqlite, percentile, setup_django, spawn, start_queue_server, wait_until
+from common import free_port, fresh_sqlite, percentile, setup_django, spawn, start_queue_server, start_web
 
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 MIDDLEWARE = "events.middleware.TheEyeMiddleware"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_collector(port: int):
-    web = spawn(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "the_eye.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            "1",
-            "--threads",
-            "4",
-        ]
-    )
-
-    def ready() -> bool:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
-            return True
-        except OSError:
-            return False
-
-    wait_until(ready, timeout=30, interval=0.2)
-    return web
 
 
 def make_client(*, collector: str | None, key: str):
@@ -120,7 +85,7 @@ def main() -> None:
     site = Site.objects.create(name="bench host", allow_custom_events=False)
     key = site.rotate_server_key()
     port = free_port()
-    collector = start_collector(port)
+    collector = start_web(port=port, threads=4)
     up_url, down_url = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{free_port()}"
     try:
         clients = {
