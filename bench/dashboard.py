@@ -3,6 +3,8 @@
     python bench/dashboard.py                      # 10 M events on PostgreSQL (database bench_dashboard)
     python bench/dashboard.py --events 1000000     # a quicker run
     python bench/dashboard.py --reuse              # keep the loaded data of the previous run
+    python bench/dashboard.py --reuse --rebuild    # keep its events, rebuild the rollups
+    python bench/dashboard.py --load-only          # load events (no rollups, no queries)
 
 Loading uses the documented bulk path: rows are made by the real enrichment (`events.enrichment
 .enrich`), inserted with the ingest module's COPY (`events.ingest.insert_rows`), and the rollups
@@ -186,6 +188,8 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=90)
     parser.add_argument("--database", default="bench_dashboard")
     parser.add_argument("--reuse", action="store_true", help="keep the data loaded by the previous run")
+    parser.add_argument("--rebuild", action="store_true", help="with --reuse: rebuild the rollups first")
+    parser.add_argument("--load-only", action="store_true", help="load the events and stop")
     parser.add_argument("--repeat", type=int, default=7, help="runs per page from rollups (raw: 3)")
     args = parser.parse_args()
     url = PG + args.database if args.reuse else fresh_database(args.database)
@@ -207,6 +211,9 @@ def main() -> None:
     if not args.reuse:
         print(f"loading {args.events:,} events over {args.days} days into {args.database} …")
         load(site=site, total=args.events, days=args.days, seed=1)
+        if args.load_only:
+            return
+    if not args.reuse or args.rebuild:
         build_rollups(site)
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")

@@ -35,8 +35,9 @@ from django.db.models.functions import Cast, Coalesce, Concat, Lead, NullIf, Row
 
 from dashboard.scope import Scope
 from events.models import DroppedEvents, Event, Session, Site
-from rollups.models import DailyMetric, DailyPageVisitor, DailyVisitor, Place
-from rollups.update import VISIT_ATTRIBUTES, WATCH_PREFIX, page_hash, watch_parts
+from rollups import visitor_sets
+from rollups.models import DailyMetric, Place
+from rollups.update import VISIT_ATTRIBUTES, WATCH_PREFIX, watch_parts
 
 PAGE_VIEW = Q(category="page_interaction", name="page_view")
 VISIT_DIMENSIONS = (
@@ -274,9 +275,9 @@ def totals(*, scope: Scope) -> Totals:
             )
         )
         by_key = {(r["dimension"], r["value"]): r for r in rows}
-        visitors = DailyVisitor.objects.filter(site=scope.site, day__gte=scope.start, day__lte=scope.end).aggregate(
-            n=Count("visitor", distinct=True)
-        )["n"]
+        visitors = visitor_sets.distinct(
+            site_id=scope.site.pk, dimension="total", values=[""], start=scope.start, end=scope.end
+        )[""]
         total = by_key.get(("total", ""), {})
         return Totals(
             visitors=visitors,
@@ -343,15 +344,10 @@ def trend(*, scope: Scope) -> list[TrendPoint]:
         for row in _metrics(scope, ["total"]).values("day", "visits", "pageviews"):
             visits[bucket_of(row["day"], scope.grain)] += row["visits"]
             views[bucket_of(row["day"], scope.grain)] += row["pageviews"]
-        # Distinct per bucket needs the sets: one COUNT(DISTINCT) per bucket, in one query.
-        whens = [When(day__gte=b, day__lte=_bucket_end(b, scope), then=Value(b)) for b in buckets(scope=scope)]
-        rows = (
-            DailyVisitor.objects.filter(site=scope.site, day__gte=scope.start, day__lte=scope.end)
-            .annotate(bucket=Case(*whens))
-            .values("bucket")
-            .annotate(n=Count("visitor", distinct=True))
+        # Distinct within each bucket: the union of its days' visitor sets, never a sum of days.
+        visitors = visitor_sets.distinct_per_bucket(
+            site_id=scope.site.pk, start=scope.start, end=scope.end, bucket_of=lambda day: bucket_of(day, scope.grain)
         )
-        visitors = {_as_date(r["bucket"]): r["n"] for r in rows}
     else:
         for _value, day, count, *_ in _raw_visits(scope, "total", by_day=True):
             visits[bucket_of(_as_date(day), scope.grain)] += count
@@ -443,15 +439,13 @@ def counts_by(*, scope: Scope, dimension: str, limit: int = 10, with_visitors: b
         )
         visitors: dict[str, int] = {}
         if with_visitors and rows:
-            keys = {page_hash(path=_page_key(dimension, r["value"])): r["value"] for r in rows}
-            for r in (
-                DailyPageVisitor.objects.filter(
-                    site=scope.site, day__gte=scope.start, day__lte=scope.end, page__in=list(keys)
-                )
-                .values("page")
-                .annotate(n=Count("visitor", distinct=True))
-            ):
-                visitors[keys[r["page"]]] = r["n"]
+            visitors = visitor_sets.distinct(
+                site_id=scope.site.pk,
+                dimension=dimension,
+                values=[r["value"] for r in rows],
+                start=scope.start,
+                end=scope.end,
+            )
         return [
             CountRow(
                 value=r["value"],
@@ -462,10 +456,6 @@ def counts_by(*, scope: Scope, dimension: str, limit: int = 10, with_visitors: b
             for r in rows
         ]
     return _raw_counts(scope, dimension, limit=limit, with_visitors=with_visitors)
-
-
-def _page_key(dimension: str, value: str) -> str:
-    return value if dimension == "page" else f"{dimension}:{value}"
 
 
 def _raw_counts(scope: Scope, dimension: str, *, limit: int, with_visitors: bool) -> list[CountRow]:

@@ -15,14 +15,18 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
+from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from django.db import connection, transaction
+from pyroaring import BitMap
 
 from events.models import Event
-from rollups.models import DailyMetric, DailyPageVisitor, DailyVisitor, Place
+from rollups import visitor_sets
+from rollups.models import DailyMetric, Place
 
 PAGE_VIEW = ("page_interaction", "page_view")
 EXIT_LINK = ("page_interaction", "exit_link")
@@ -105,17 +109,19 @@ def visitor_hash(*, site_id: int, visitor: str) -> int:
     return _hash64(f"{site_id}:{visitor}")
 
 
-def page_hash(*, path: str) -> int:
-    """The 64-bit key a path is stored under in the per-day page visitor sets."""
-    return _hash64(path)
+def set_keys(row: Row) -> list[tuple[str, str]]:
+    """(dimension, value) of each visitor set an event adds its visitor to.
 
-
-def page_keys(path: str) -> list[str]:
-    """Keys a page view adds its visitor under: the path, and its course and tutorial language."""
+    Every event counts its visitor for the site's day; a page view also for its page and, on a
+    tutorial page, for its course and tutorial language.
+    """
+    if _kind(row) != PAGE_VIEW:
+        return [("total", "")]
+    path = row["path"]
     watch = watch_parts(path)
     if not watch:
-        return [path]
-    return [path, f"course:{watch[0]}", f"tutorial_language:{watch[2]}"]
+        return [("total", ""), ("page", path)]
+    return [("total", ""), ("page", path), ("course", watch[0]), ("tutorial_language", watch[2])]
 
 
 def visitor_of(row: Row) -> str:
@@ -220,48 +226,37 @@ def _upsert_metrics(changes: Mapping[Key, Mapping[str, float]]) -> None:
             )
 
 
-def _insert_sets(rows: Iterable[Row]) -> None:
-    visitors, page_visitors, places = set(), set(), set()
+def _set_members(rows: Iterable[Row], since: date | None = None) -> dict[visitor_sets.SetKey, set[int]]:
+    """The visitor numbers the rows add to each visitor set (days before `since` left out)."""
+    rows = [row for row in rows if since is None or _day(row) >= since]
+    hashes: dict[int, set[int]] = defaultdict(set)
+    for row in rows:
+        hashes[row["site_id"]].add(visitor_hash(site_id=row["site_id"], visitor=visitor_of(row)))
+    numbers = {site: visitor_sets.numbers(site_id=site, visitors=found) for site, found in sorted(hashes.items())}
+    members: dict[visitor_sets.SetKey, set[int]] = defaultdict(set)
     for row in rows:
         site, day = row["site_id"], _day(row)
-        visitor = visitor_hash(site_id=site, visitor=visitor_of(row))
-        visitors.add((site, day, visitor))
-        if _kind(row) == PAGE_VIEW:
-            for page in page_keys(row["path"]):
-                page_visitors.add((site, day, page_hash(path=page), visitor))
+        number = numbers[site][visitor_hash(site_id=site, visitor=visitor_of(row))]
+        for dimension, value in set_keys(row):
+            members[(site, day, dimension, value)].add(number)
+    return members
+
+
+def _insert_places(rows: Iterable[Row]) -> None:
+    places = set()
+    for row in rows:
         if row.get("city") and row.get("latitude") is not None and row.get("longitude") is not None:
             places.add(
                 (row.get("country") or "", row.get("region") or "", row["city"], row["latitude"], row["longitude"])
             )
-    DailyVisitor.objects.bulk_create(
-        [DailyVisitor(site_id=s, day=d, visitor=v) for s, d, v in sorted(visitors)], ignore_conflicts=True
-    )
-    DailyPageVisitor.objects.bulk_create(
-        [DailyPageVisitor(site_id=s, day=d, page=p, visitor=v) for s, d, p, v in sorted(page_visitors)],
-        ignore_conflicts=True,
-    )
     if places:
         first_coordinates = {p[:3]: p[3:] for p in sorted(places)}
         Place.objects.bulk_create(
             [
                 Place(country=c, region=r, city=t, latitude=la, longitude=lo)
-                for (c, r, t), (la, lo) in first_coordinates.items()
+                for (c, r, t), (la, lo) in sorted(first_coordinates.items())
             ],
             ignore_conflicts=True,
-        )
-
-
-def _lock_sessions(keys: list[tuple[int, str]]) -> None:
-    """Serialise rollup updates per session on PostgreSQL (SQLite has one writer at a time).
-
-    Without it two workers storing events of the same session at once would each see only their
-    own rows and both count the visit as new.
-    """
-    if connection.vendor != "postgresql" or not keys:
-        return
-    with connection.cursor() as cursor:
-        cursor.executemany(
-            "SELECT pg_advisory_xact_lock(%s)", [(_hash64(f"session:{s}:{k}"),) for s, k in sorted(keys)]
         )
 
 
@@ -288,60 +283,78 @@ def record(*, rows: list[Row]) -> None:
     if not rows:
         return
     with transaction.atomic():
+        # One writer of a site's rollups at a time (PostgreSQL): without it two workers storing
+        # events of one visit would each see only their own rows and both count the visit as new,
+        # and two merges of one visitor set would lose each other's members.
+        for site in sorted({row["site_id"] for row in rows}):
+            visitor_sets.lock_site(site_id=site)
         changes: dict[Key, dict[str, float]] = {}
         _add(changes, event_contributions(rows))
         sessions = sorted({(row["site_id"], row["session_id"]) for row in rows})
-        _lock_sessions(sessions)
         new_ids = {str(row["id"]) for row in rows}
         for events in _session_events(sessions).values():
             before = [e for e in events if str(e["id"]) not in new_ids]
             _add(changes, visit_contributions(events))
             _add(changes, visit_contributions(before), sign=-1)
         _upsert_metrics(changes)
-        _insert_sets(rows)
+        visitor_sets.add(members=_set_members(rows))
+        _insert_places(rows)
 
 
-def rebuild(*, site_id: int, batch_sessions: int = 2000, since: date | None = None) -> int:
+REBUILD_FIELDS = [*SESSION_FIELDS, "visitor_id", "event_name", "data", "latitude", "longitude"]
+
+
+def _sessions(events: Iterator[dict[str, Any]], *, size: int) -> Iterator[list[list[dict[str, Any]]]]:
+    """Events ordered by session, in chunks of whole sessions of about `size` events."""
+    chunk: list[list[dict[str, Any]]] = []
+    count = 0
+    for _session, group in groupby(events, key=itemgetter("session_id")):
+        chunk.append(list(group))
+        count += len(chunk[-1])
+        if count >= size:
+            yield chunk
+            chunk, count = [], 0
+    if chunk:
+        yield chunk
+
+
+def rebuild(*, site_id: int, since: date | None = None, chunk_events: int = 5000) -> int:
     """Recompute one site's rollups from its raw events; returns the number of events read.
 
     Days before `since` (default: the oldest stored event; raw events before it were purged by
-    `purge_events`) keep their rollups; every later day is deleted and recomputed — from all the
-    events of every session that has an event on those days, so a visit that began earlier is
-    still counted on its first day only. Atomic: readers see the old rollups until the new ones
-    are complete. Meant for catch-up and repairs (after a restore, a late earlier visit, or a
+    `purge_events`) keep their rollups; every later day is recomputed — from all the events of
+    every session that has an event on those days, so a visit that began earlier is still counted
+    on its first day only. One pass over the events in session order, with the new rollups kept
+    in memory (they are small: rows per day × dimension value) and written at the end. Atomic:
+    readers see the old rollups until the new ones are complete, and storing events for the site
+    waits for it. Meant for catch-up and repairs (after a restore, a late earlier visit, or a
     change in how a number is defined); storing events keeps rollups current without it.
     """
-    fields = [*SESSION_FIELDS, "visitor_id", "event_name", "data", "latitude", "longitude"]
-    read = 0
     oldest = Event.objects.filter(site_id=site_id).order_by("timestamp").values_list("timestamp", flat=True).first()
     if oldest is None:
         return 0
     since = max(since or oldest.date(), oldest.date())
+    read = 0
     with transaction.atomic():
-        for model in (DailyMetric, DailyVisitor, DailyPageVisitor):
-            model.objects.filter(site_id=site_id, day__gte=since).delete()
-        start = datetime.combine(since, time.min, tzinfo=UTC)
-        sessions = (
-            Event.objects.filter(site_id=site_id, timestamp__gte=start).values_list("session_id", flat=True).distinct()
-        )
-        last = None
-        while True:
-            page = sessions.order_by("session_id")
-            if last is not None:
-                page = page.filter(session_id__gt=last)
-            chunk = list(page[:batch_sessions])
-            if not chunk:
-                break
-            last = chunk[-1]
-            events = list(Event.objects.filter(site_id=site_id, session_id__in=chunk).values(*fields))
-            read += len(events)
-            changes: dict[Key, dict[str, float]] = {}
-            _add(changes, event_contributions(events))
-            per_session: dict[str, list[dict[str, Any]]] = defaultdict(list)
-            for event in events:
-                per_session[event["session_id"]].append(event)
-            for session_events in per_session.values():
-                _add(changes, visit_contributions(session_events))
-            _upsert_metrics({key: counters for key, counters in changes.items() if key[1] >= since})
-            _insert_sets(events)
+        visitor_sets.lock_site(site_id=site_id)
+        DailyMetric.objects.filter(site_id=site_id, day__gte=since).delete()
+        events = Event.objects.filter(site_id=site_id)
+        if since > oldest.date():
+            start = datetime.combine(since, time.min, tzinfo=UTC)
+            touched = Event.objects.filter(site_id=site_id, timestamp__gte=start).values("session_id")
+            events = events.filter(session_id__in=touched)
+        stream = events.order_by("session_id").values(*REBUILD_FIELDS).iterator(chunk_size=chunk_events)
+        changes: dict[Key, dict[str, float]] = {}
+        sets: dict[tuple[date, str, str], BitMap] = defaultdict(BitMap)
+        for sessions in _sessions(stream, size=chunk_events):
+            rows = [event for session in sessions for event in session]
+            read += len(rows)
+            _add(changes, event_contributions(rows))
+            for session in sessions:
+                _add(changes, visit_contributions(session))
+            for (_site, day, dimension, value), numbers in _set_members(rows, since=since).items():
+                sets[(day, dimension, value)].update(numbers)
+            _insert_places(rows)
+        _upsert_metrics({key: counters for key, counters in changes.items() if key[1] >= since})
+        visitor_sets.replace(site_id=site_id, since=since, sets=sets)
     return read
