@@ -11,7 +11,8 @@ Loading uses the documented bulk path: rows are made by the real enrichment (`ev
 are then built by `rollups.update.rebuild` — the same rows and rollups the one-batch-at-a-time
 path produces (sessions and visitors tables aside, which no benchmarked page reads). Then every
 page's queries run several times from rollups and from raw events over the last 30 days; the
-script prints p50 of both and the ratio, and checks that both give the same numbers.
+script prints p50 of both and the ratio, and checks that both give the same numbers. Last, it
+times every dashboard page whole (queries, figures, HTML) as a signed-in admin gets it.
 """
 
 from __future__ import annotations
@@ -143,7 +144,7 @@ def build_rollups(site) -> None:
     from rollups.update import rebuild
 
     started = time.monotonic()
-    read = rebuild(site_id=site.pk, batch_sessions=5000)
+    read = rebuild(site_id=site.pk)
     print(f"  rollups rebuilt from {read:,} events in {time.monotonic() - started:.0f} s")
 
 
@@ -190,7 +191,8 @@ def main() -> None:
     parser.add_argument("--reuse", action="store_true", help="keep the data loaded by the previous run")
     parser.add_argument("--rebuild", action="store_true", help="with --reuse: rebuild the rollups first")
     parser.add_argument("--load-only", action="store_true", help="load the events and stop")
-    parser.add_argument("--repeat", type=int, default=7, help="runs per page from rollups (raw: 3)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per page from rollups")
+    parser.add_argument("--raw-repeat", type=int, default=3, help="runs per page by GROUP BY over raw events")
     args = parser.parse_args()
     url = PG + args.database if args.reuse else fresh_database(args.database)
     os.environ["DATABASE_URL"] = url
@@ -224,9 +226,39 @@ def main() -> None:
     print(f"{'page':<10} {'rollups p50':>12} {'raw p50':>10} {'ratio':>8}  same numbers")
     for name, run in pages_queries(scope).items():
         fast, a = p50(lambda run=run: run(scope.with_source("rollups")), args.repeat)
-        slow, b = p50(lambda run=run: run(scope.with_source("raw")), 3)
+        slow, b = p50(lambda run=run: run(scope.with_source("raw")), args.raw_repeat)
         print(
             f"{name:<10} {fast * 1000:>9.1f} ms {slow * 1000:>7.0f} ms {slow / fast:>7.1f}×  {'yes' if a == b else 'NO'}",
+            flush=True,
+        )
+    time_pages(site=site, repeat=args.repeat)
+
+
+def time_pages(*, site, repeat: int) -> None:
+    """p50 of every dashboard page as an admin gets it: queries, figures and HTML together."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from dashboard.pages import PAGES
+
+    admin, _ = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client()
+    client.force_login(admin)
+    print(f"{'whole page':<12} {'p50':>9} {'max':>9} {'bytes':>9}")
+    for name in PAGES:
+        url = f"/dashboard/{name}/?site={site.site_id}&period=30d"
+        times = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+            if response.status_code != 200:
+                raise SystemExit(f"{url} answered {response.status_code}")
+        print(
+            f"{name:<12} {statistics.median(times) * 1000:>6.1f} ms {max(times) * 1000:>6.1f} ms "
+            f"{len(response.content):>9,}",
             flush=True,
         )
 

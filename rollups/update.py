@@ -21,11 +21,11 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import transaction
 from pyroaring import BitMap
 
 from events.models import Event
-from rollups import visitor_sets
+from rollups import sql, visitor_sets
 from rollups.models import DailyMetric, Place
 
 PAGE_VIEW = ("page_interaction", "page_view")
@@ -199,31 +199,37 @@ def _add(into: dict[Key, dict[str, float]], part: Mapping[Key, Mapping[str, floa
             target[name] = target.get(name, 0) + sign * value
 
 
+_METRIC_COLUMNS = [
+    ("site_id", "int"),
+    ("day", "date"),
+    ("dimension", "text"),
+    ("value", "text"),
+    *((c, "float" if c == "engaged_seconds" else "int") for c in EVENT_COUNTERS + VISIT_COUNTERS),
+]
+
+
 def _upsert_metrics(changes: Mapping[Key, Mapping[str, float]]) -> None:
-    columns = EVENT_COUNTERS + VISIT_COUNTERS
+    counters = EVENT_COUNTERS + VISIT_COUNTERS
     rows = []
-    # Sorted keys: two workers always lock shared rows in the same order, so they cannot deadlock.
+    # Sorted keys: shared rows are always locked in the same order.
     for key in sorted(changes):
-        counters = changes[key]
-        if any(counters.get(c) for c in columns):
-            rows.append((*key, *(counters.get(c, 0) for c in columns)))
-    if not rows:
-        return
-    table = DailyMetric._meta.db_table
-    names = ", ".join(columns)
-    # Increment in the database (not read-modify-write in Python) so concurrent batches add up.
-    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in columns)
-    placeholder = f"({', '.join(['%s'] * (4 + len(columns)))})"
-    # Many rows per statement: one round trip per 500 rows instead of one per row.
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start : start + 500]
-            cursor.execute(
-                f"INSERT INTO {table} (site_id, day, dimension, value, {names}) "
-                f"VALUES {', '.join([placeholder] * len(chunk))} "
-                f"ON CONFLICT (site_id, dimension, day, value) DO UPDATE SET {updates}",
-                [value for row in chunk for value in row],
+        change = changes[key]
+        if any(change.get(c) for c in counters):
+            rows.append(
+                (
+                    *key,
+                    *(float(change.get(c, 0)) if c == "engaged_seconds" else int(change.get(c, 0)) for c in counters),
+                )
             )
+    table = DailyMetric._meta.db_table
+    # Increment in the database (not read-modify-write in Python) so concurrent batches add up.
+    updates = ", ".join(f"{c} = {table}.{c} + excluded.{c}" for c in counters)
+    sql.insert(
+        table=table,
+        columns=_METRIC_COLUMNS,
+        rows=rows,
+        on_conflict=f"ON CONFLICT (site_id, dimension, day, value) DO UPDATE SET {updates}",
+    )
 
 
 def _set_members(rows: Iterable[Row], since: date | None = None) -> dict[visitor_sets.SetKey, set[int]]:

@@ -21,12 +21,22 @@ from django.db import connection
 from django.db.models import Q
 from pyroaring import BitMap
 
+from rollups import sql
 from rollups.models import DailyVisitorSet, VisitorNumber
 
 SetKey = tuple[int, date, str, str]  # site, day, dimension, value
 # First key of PostgreSQL's two-key advisory locks taken here (the second is the site's pk).
 _LOCK_SPACE = 0x7E5E
 _CHUNK = 500
+_TABLE = DailyVisitorSet._meta.db_table
+_COLUMNS = [
+    ("site_id", "int"),
+    ("day", "date"),
+    ("dimension", "text"),
+    ("value", "text"),
+    ("visitors", "int"),
+    ("members", "bytes"),
+]
 
 
 def lock_site(*, site_id: int) -> None:
@@ -98,53 +108,34 @@ def add(*, members: Mapping[SetKey, Iterable[int]]) -> None:
         by_site[site][(day, dimension, value)] = BitMap(numbers_)
     for site, wanted in sorted(by_site.items()):
         keys = sorted(wanted)
-        changed: list[DailyVisitorSet] = []
+        changed: list[tuple[int, int, bytes]] = []
         seen: set[tuple[date, str, str]] = set()
         for start in range(0, len(keys), _CHUNK):
             rows = DailyVisitorSet.objects.filter(_by_day_and_dimension(keys[start : start + _CHUNK]), site_id=site)
-            for row in rows.only("id", "day", "dimension", "value", "visitors", "members"):
-                key = (row.day, row.dimension, row.value)
+            for pk, day, dimension, value, size, stored in rows.values_list(
+                "id", "day", "dimension", "value", "visitors", "members"
+            ):
+                key = (day, dimension, value)
                 seen.add(key)
-                merged = _load(row.members) | wanted[key]
-                if len(merged) != row.visitors:  # most page views add no new visitor to the day
-                    row.members, row.visitors = _dump(merged), len(merged)
-                    changed.append(row)
-        if changed:
-            DailyVisitorSet.objects.bulk_update(changed, ["members", "visitors"], batch_size=200)
-        new = [key for key in keys if key not in seen]
-        DailyVisitorSet.objects.bulk_create(
-            [
-                DailyVisitorSet(
-                    site_id=site,
-                    day=day,
-                    dimension=dimension,
-                    value=value,
-                    visitors=len(wanted[(day, dimension, value)]),
-                    members=_dump(wanted[(day, dimension, value)]),
-                )
-                for day, dimension, value in new
-            ],
-            batch_size=200,
-        )
+                merged = _load(stored) | wanted[key]
+                if len(merged) != size:  # most page views add no new visitor to the day
+                    changed.append((pk, len(merged), _dump(merged)))
+        sql.update(table=_TABLE, key="id", columns=[("visitors", "int"), ("members", "bytes")], rows=changed)
+        new = [(site, *key, len(wanted[key]), _dump(wanted[key])) for key in keys if key not in seen]
+        sql.insert(table=_TABLE, columns=_COLUMNS, rows=new)
 
 
 def replace(*, site_id: int, since: date, sets: Mapping[tuple[date, str, str], BitMap]) -> None:
     """Replace the site's sets of `since` and later days by `sets` (a rebuild; after `lock_site`)."""
     DailyVisitorSet.objects.filter(site_id=site_id, day__gte=since).delete()
-    rows = (
-        DailyVisitorSet(
-            site_id=site_id, day=day, dimension=dimension, value=value, visitors=len(bitmap), members=_dump(bitmap)
-        )
+    rows = [
+        (site_id, day, dimension, value, len(bitmap), _dump(bitmap))
         for (day, dimension, value), bitmap in sorted(sets.items())
         if day >= since and bitmap
-    )
-    batch: list[DailyVisitorSet] = []
-    for row in rows:
-        batch.append(row)
-        if len(batch) == 200:
-            DailyVisitorSet.objects.bulk_create(batch)
-            batch = []
-    DailyVisitorSet.objects.bulk_create(batch)
+    ]
+    # Bitmaps of busy days are large: a few thousand rows per statement keep each one modest.
+    for start in range(0, len(rows), 2000):
+        sql.insert(table=_TABLE, columns=_COLUMNS, rows=rows[start : start + 2000])
 
 
 def distinct(*, site_id: int, dimension: str, values: Iterable[str], start: date, end: date) -> dict[str, int]:
