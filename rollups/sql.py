@@ -18,6 +18,13 @@ PG_CHUNK = 20_000
 SQLITE_PARAMETERS = 30_000
 
 
+def _execute_as_arrays(cursor, sql: str, rows: Sequence[Sequence[object]]) -> None:
+    """Run `sql` once per chunk of rows, with one array parameter per column (PostgreSQL)."""
+    for start in range(0, len(rows), PG_CHUNK):
+        chunk = rows[start : start + PG_CHUNK]
+        cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+
+
 def insert(
     *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]], on_conflict: str = ""
 ) -> None:
@@ -32,10 +39,9 @@ def insert(
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             arrays = ", ".join(f"%s::{PG_TYPES[kind]}" for _, kind in columns)
-            sql = f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {on_conflict}"
-            for start in range(0, len(rows), PG_CHUNK):
-                chunk = rows[start : start + PG_CHUNK]
-                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+            _execute_as_arrays(
+                cursor, f"INSERT INTO {table} ({names}) SELECT * FROM unnest({arrays}) {on_conflict}", rows
+            )
             return
         per_statement = max(1, SQLITE_PARAMETERS // len(columns))
         placeholder = f"({', '.join(['%s'] * len(columns))})"
@@ -56,10 +62,9 @@ def update(*, table: str, key: str, columns: Sequence[tuple[str, str]], rows: Se
             arrays = ", ".join(["%s::bigint[]", *(f"%s::{PG_TYPES[kind]}" for _, kind in columns)])
             names = ", ".join(["k", *(name for name, _ in columns)])
             sets = ", ".join(f"{name} = v.{name}" for name, _ in columns)
-            sql = f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key} = v.k"
-            for start in range(0, len(rows), PG_CHUNK):
-                chunk = rows[start : start + PG_CHUNK]
-                cursor.execute(sql, [list(column) for column in zip(*chunk, strict=True)])
+            _execute_as_arrays(
+                cursor, f"UPDATE {table} SET {sets} FROM unnest({arrays}) AS v({names}) WHERE {table}.{key} = v.k", rows
+            )
             return
         sets = ", ".join(f"{name} = %s" for name, _ in columns)
         cursor.executemany(f"UPDATE {table} SET {sets} WHERE {key} = %s", [(*row[1:], row[0]) for row in rows])

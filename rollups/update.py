@@ -235,14 +235,15 @@ def _upsert_metrics(changes: Mapping[Key, Mapping[str, float]]) -> None:
 def _set_members(rows: Iterable[Row], since: date | None = None) -> dict[visitor_sets.SetKey, set[int]]:
     """The visitor numbers the rows add to each visitor set (days before `since` left out)."""
     rows = [row for row in rows if since is None or _day(row) >= since]
-    hashes: dict[int, set[int]] = defaultdict(set)
-    for row in rows:
-        hashes[row["site_id"]].add(visitor_hash(site_id=row["site_id"], visitor=visitor_of(row)))
-    numbers = {site: visitor_sets.numbers(site_id=site, visitors=found) for site, found in sorted(hashes.items())}
+    hashes = [visitor_hash(site_id=row["site_id"], visitor=visitor_of(row)) for row in rows]
+    per_site: dict[int, set[int]] = defaultdict(set)
+    for row, visitor in zip(rows, hashes, strict=True):
+        per_site[row["site_id"]].add(visitor)
+    numbers = {site: visitor_sets.numbers(site_id=site, visitors=found) for site, found in sorted(per_site.items())}
     members: dict[visitor_sets.SetKey, set[int]] = defaultdict(set)
-    for row in rows:
+    for row, visitor in zip(rows, hashes, strict=True):
         site, day = row["site_id"], _day(row)
-        number = numbers[site][visitor_hash(site_id=site, visitor=visitor_of(row))]
+        number = numbers[site][visitor]
         for dimension, value in set_keys(row):
             members[(site, day, dimension, value)].add(number)
     return members

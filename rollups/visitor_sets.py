@@ -64,17 +64,11 @@ def numbers(*, site_id: int, visitors: Iterable[int]) -> dict[int, int]:
     missing = [v for v in wanted if v not in found]
     if missing:
         # Inserted in hash order (not arrival order) so the numbers do not depend on a batch's order.
+        # PostgreSQL and SQLite both return the new keys (RETURNING).
         created = VisitorNumber.objects.bulk_create(
             [VisitorNumber(site_id=site_id, visitor=v) for v in missing], batch_size=_CHUNK
         )
-        if all(row.id is not None for row in created):
-            found.update((row.visitor, row.id) for row in created)
-        else:  # a backend that does not return new keys
-            for start in range(0, len(missing), _CHUNK):
-                chunk = missing[start : start + _CHUNK]
-                found.update(
-                    VisitorNumber.objects.filter(site_id=site_id, visitor__in=chunk).values_list("visitor", "id")
-                )
+        found.update((row.visitor, row.id) for row in created)
     return found
 
 
