@@ -14,7 +14,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard import queries
-from dashboard.scope import FILTERS, Scope, ScopeError, parse_scope
+from dashboard.scope import Scope, ScopeError, parse_scope
+from rollups import definitions
 from the_eye.api_errors import ApiError
 
 TOTAL_METRICS = (
@@ -29,21 +30,34 @@ TOTAL_METRICS = (
     "returning_visits",
 )
 VISIT_METRICS = ("visits", "pageviews", "bounce_rate", "visit_duration", "pages_per_visit")
-# dimension → (kind, query dimension, metrics it can answer)
-DIMENSIONS: dict[str, tuple[str, str, tuple[str, ...]]] = {
-    "page": ("count", "page", ("pageviews", "visitors", "average_time")),
-    "course": ("count", "course", ("pageviews", "visitors")),
-    "language": ("count", "tutorial_language", ("pageviews", "visitors")),
-    "country": ("visit", "country", VISIT_METRICS),
-    "city": ("visit", "city", VISIT_METRICS),
-    "browser": ("visit", "browser", VISIT_METRICS),
-    "device": ("visit", "device_type", VISIT_METRICS),
-    "source": ("visit", "referrer", VISIT_METRICS),
-    "channel": ("visit", "channel", VISIT_METRICS),
-    "day": ("time", "day", ("visitors", "visits", "pageviews")),
-    "week": ("time", "week", ("visitors", "visits", "pageviews")),
-    "month": ("time", "month", ("visitors", "visits", "pageviews")),
-}
+TIME_METRICS = ("visitors", "visits", "pageviews")
+# Shorter public names of some registered dimensions (both spellings are accepted).
+ALIASES = {"language": "tutorial_language", "device": "device_type", "source": "referrer"}
+
+
+def dimensions() -> dict[str, tuple[str, str, tuple[str, ...]]]:
+    """Every dimension the API answers: public name → (kind, registered name, its metrics).
+
+    Read from the registry of definitions, so a dimension added there is answered here too.
+    """
+    found: dict[str, tuple[str, str, tuple[str, ...]]] = {}
+    for name in definitions.VISIT_DIMENSIONS:
+        if name != "total":
+            found[name] = ("visit", name, VISIT_METRICS)
+    for name, dimension in definitions.EVENT_DIMENSIONS.items():
+        if dimension.counter == "events":
+            metrics: tuple[str, ...] = ("events",)
+        else:
+            metrics = ("pageviews", *(("visitors",) if dimension.visitor_sets else ()))
+            metrics += ("average_time",) if name == "page" else ()
+        found[name] = ("count", name, metrics)
+    for alias, name in ALIASES.items():
+        found[alias] = found[name]
+    for grain in ("day", "week", "month"):
+        found[grain] = ("time", grain, TIME_METRICS)
+    return found
+
+
 MAX_LIMIT = 1000
 
 
@@ -63,7 +77,7 @@ def _metrics(raw: str, allowed: tuple[str, ...], dimension: str) -> list[str]:
 
 
 def _value(row: Any, metric: str) -> Any:
-    if metric == "pageviews" and isinstance(row, queries.CountRow):
+    if metric in ("pageviews", "events") and isinstance(row, queries.CountRow):
         return row.count
     value = getattr(row, metric)
     return round(value, 4) if isinstance(value, float) else value
@@ -75,9 +89,10 @@ def stats(*, scope: Scope, metrics: str, dimension: str, limit: int) -> dict[str
         names = _metrics(metrics, TOTAL_METRICS, "")
         totals = queries.totals(scope=scope)
         return {"results": [{m: _value(totals, m) for m in names}], "metrics": names}
-    if dimension not in DIMENSIONS:
-        raise _bad("dimension", f"must be one of {', '.join(DIMENSIONS)}")
-    kind, query_dimension, allowed = DIMENSIONS[dimension]
+    known = dimensions()
+    if dimension not in known:
+        raise _bad("dimension", f"must be one of {', '.join(known)}")
+    kind, query_dimension, allowed = known[dimension]
     names = _metrics(metrics, allowed, dimension)
     if kind == "time":
         from dataclasses import replace
@@ -105,9 +120,9 @@ class StatsView(APIView):
             OpenApiParameter("from", str, description="first day, YYYY-MM-DD (with `to`: a custom range)"),
             OpenApiParameter("to", str, description="last day, inclusive"),
             OpenApiParameter("metrics", str, description="comma-separated, e.g. visitors,pageviews"),
-            OpenApiParameter("dimension", str, description=", ".join(DIMENSIONS)),
+            OpenApiParameter("dimension", str, description=", ".join(dimensions())),
             OpenApiParameter("limit", int, description=f"rows per dimension, at most {MAX_LIMIT}"),
-            *[OpenApiParameter(name, str, description=f"filter on {name}") for name in FILTERS],
+            *[OpenApiParameter(name, str, description=f"filter on {name}") for name in definitions.filter_names()],
         ],
         responses={200: dict},
     )

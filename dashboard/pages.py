@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dashboard import charts, queries
+from dashboard import activity, charts, data_quality, queries
 from dashboard.scope import Scope
 
 PAGES = {
@@ -254,7 +254,7 @@ def geography(scope: Scope) -> Page:
 
 
 def realtime(scope: Scope) -> Page:
-    now = queries.realtime(site=scope.site)
+    now = activity.realtime(site=scope.site)
     return Page(
         name="realtime",
         cards=[
@@ -275,7 +275,7 @@ def realtime(scope: Scope) -> Page:
 
 
 def visitors(scope: Scope, *, visitor: str = "") -> Page:
-    sessions = queries.recent_sessions(scope=scope)
+    sessions = activity.recent_sessions(scope=scope)
     page = Page(
         name="visitors",
         tables=[
@@ -316,7 +316,7 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
         charts.render(charts.trend(points=per_day, title="Visitors per " + scope.grain), div_id="visitors-trend")
     )
     if visitor:
-        steps = queries.journey(site=scope.site, visitor=visitor)
+        steps = activity.journey(site=scope.site, visitor=visitor)
         page.tables.insert(
             0,
             Table(
@@ -326,7 +326,7 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
                 rows=[
                     [
                         f"{s.at:%Y-%m-%d %H:%M:%S}",
-                        s.session_id,
+                        s.visit_id,
                         s.kind,
                         s.path,
                         _seconds(s.seconds) if s.seconds is not None else "—",
@@ -445,9 +445,9 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
 
 
 def quality(scope: Scope) -> Page:
-    dropped = queries.dropped(scope=scope)
-    series = queries.dropped_by_day(scope=scope)
-    queue = queries.queue_state()
+    dropped = data_quality.dropped(scope=scope)
+    series = data_quality.dropped_by_day(scope=scope)
+    queue = data_quality.queue_state()
     days = [scope.start + timedelta(days=i) for i in range(scope.days)]
     return Page(
         name="quality",

@@ -13,11 +13,11 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from events.models import Site
+from rollups import definitions
 
 PERIODS = {"today": 1, "yesterday": 1, "7d": 7, "10d": 10, "30d": 30, "90d": 90}
 PERIOD_LABELS = {"today": "Today", "yesterday": "Yesterday", "7d": "7D", "10d": "10D", "30d": "30D", "90d": "90D"}
 GRAINS = ("day", "week", "month", "year")
-FILTERS = ("country", "device_type", "browser", "course", "language", "path")
 MAX_DAYS = 3 * 366
 
 
@@ -114,7 +114,29 @@ def parse_scope(*, params: QueryDict, today: date | None = None) -> Scope:
     grain = params.get("grain", "day")
     if grain not in GRAINS:
         raise ScopeError("grain", f"must be one of {', '.join(GRAINS)}")
-    filters = {name: params[name].strip() for name in FILTERS if params.get(name, "").strip()}
+    filters = {name: params[name].strip() for name in definitions.filter_names() if params.get(name, "").strip()}
     if "country" in filters:
         filters["country"] = filters["country"].upper()
     return Scope(site=site, start=start, end=end, period=period, grain=grain, filters=filters)
+
+
+def bucket_of(day: date, grain: str) -> date:
+    """The first day of the day / ISO week / month / year that `day` falls in."""
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    if grain == "year":
+        return day.replace(month=1, day=1)
+    return day
+
+
+def buckets(*, scope: Scope) -> list[date]:
+    """Every bucket of the scope's range at its grain, oldest first (empty ones included)."""
+    found, day = [], scope.start
+    while day <= scope.end:
+        bucket = bucket_of(day, scope.grain)
+        if not found or found[-1] != bucket:
+            found.append(bucket)
+        day += timedelta(days=1)
+    return found

@@ -14,8 +14,9 @@ from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 
 from dashboard import exports, pages
-from dashboard.scope import FILTERS, GRAINS, PERIOD_LABELS, ScopeError, parse_scope
+from dashboard.scope import GRAINS, PERIOD_LABELS, ScopeError, parse_scope
 from events.models import Site
+from rollups import definitions
 
 CONTENT_TEAM = "Content team"
 
@@ -82,7 +83,7 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
                 for key, label in PERIOD_LABELS.items()
             ],
             "grains": GRAINS,
-            "filter_names": [(f, f.replace("_", " ").title()) for f in FILTERS],
+            "filter_names": [(f, f.replace("_", " ").title()) for f in definitions.filter_names()],
             "tables": [
                 (t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables
             ],

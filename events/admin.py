@@ -102,7 +102,7 @@ class SessionAdmin(ReadOnlyAdmin):
     list_display = [
         "started_at",
         "site",
-        "session_id",
+        "visit_id",
         "entry_path",
         "exit_path",
         "pageviews",
@@ -114,7 +114,7 @@ class SessionAdmin(ReadOnlyAdmin):
         "device_type",
     ]
     list_filter = ["site", "channel", "is_bounce", "is_new_visitor", "device_type"]
-    search_fields = ["=session_id", "=client_session_id", "=visitor_id"]
+    search_fields = ["=visit_id", "=session_id", "=visitor_id"]
     date_hierarchy = "started_at"
     list_select_related = ["site"]
     show_full_result_count = False

@@ -25,6 +25,7 @@ from django.db import DatabaseError, connection, transaction
 
 from events import geo, naming, referrers, sessions, useragents, visitors
 from events.models import DroppedEvents, DropReason, IpPrivacy, Site
+from rollups.definitions import Role, role_of
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +91,11 @@ def enrich(
         full_ip = event.get("ip") or sender_ip
         place = geo.locate(ip=full_ip)
         row: dict[str, Any] = {name: event.get(name) or "" for name in COLUMNS_FROM_EVENT}
-        if site.cookieless or not row["visitor_id"]:
+        if not full_ip and not user_agent and not row["visitor_id"]:
+            # Nothing describes the person (a server posting for its users without their IP or
+            # browser): the visitor is the session, or all such senders' users would be one.
+            row["visitor_id"] = row["session_id"]
+        elif site.cookieless or not row["visitor_id"]:
             row["visitor_id"] = visitors.hashed_visitor_id(
                 salt=salt or visitors.salt_for(day=received_at.astimezone(UTC).date()),
                 site_id=site.pk,
@@ -98,7 +103,8 @@ def enrich(
                 user_agent=user_agent,
             )
         data = dict(event.get("data") or {})
-        if (row["category"], row["name"]) in sessions.PAGE_LOADS:
+        role = role_of(category=row["category"], name=row["name"], data=data)
+        if role == Role.PAGE_VIEW:
             event_name, fields = naming.name_for(path=row["path"], site_id=site.pk, table=rules)
             for key, value in fields.items():
                 data.setdefault(key, value)  # what the client sent wins over what the URL says
@@ -110,6 +116,8 @@ def enrich(
         row.update(
             id=event["id"],
             site_id=site.pk,
+            visit_id=row["session_id"],  # until sessions.plan() places the event in its visit
+            role=role,
             source=sender.get("source") or "api",
             timestamp=timestamp,
             received_at=received_at,

@@ -22,11 +22,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, OuterRef, Subquery
-from django.db.models.functions import Coalesce
 
 from events import ingest
-from events.models import Event, Session, Site
+from events.models import Event, Site
 from events.validation import EventValidationError, number, register_event_type, required, text
 
 CATEGORY = "logs_store"
@@ -230,14 +228,8 @@ def find_logs(*, query: LogQuery) -> list[dict[str, Any]]:
         events = events.filter(timestamp__gte=query.start)
     if query.end is not None:
         events = events.filter(timestamp__lte=query.end)
-    # A sessionId reused after a long pause is stored as a new visit `<id>~<start>`; its visit
-    # remembers the id the client sent, which is what the format groups by.
-    client_session_id = Session.objects.filter(site=OuterRef("site"), session_id=OuterRef("session_id"))
-    events = events.annotate(
-        client_session_id=Coalesce(Subquery(client_session_id.values("client_session_id")[:1]), F("session_id"))
-    )
     logs: dict[tuple[str, str], dict[str, Any]] = {}
-    rows = events.order_by("timestamp", "id").values_list("user", "client_session_id", "name", "timestamp", "data")
+    rows = events.order_by("timestamp", "id").values_list("user", "session_id", "name", "timestamp", "data")
     for user, session_id, name, moment, data in rows.iterator(chunk_size=2000):
         log = logs.setdefault((user, session_id), {"userId": user, "sessionId": session_id, "actions": []})
         log["actions"].append({"time": moment.astimezone(UTC).isoformat(), "type": name.upper(), "properties": data})

@@ -13,6 +13,8 @@ import uuid
 from django.db import models
 from django.db.models import Q
 
+from rollups.definitions import Role
+
 
 def new_public_site_id() -> str:
     return secrets.token_hex(8)
@@ -125,12 +127,16 @@ class Event(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="events")
     source = models.CharField(max_length=16, default="api")
+    # The client's own session id, kept as sent; `visit_id` is the visit the worker placed it in.
     session_id = models.CharField(max_length=128)
+    visit_id = models.CharField(max_length=128, blank=True)
     visitor_id = models.CharField(max_length=128, blank=True)
     user = models.CharField(max_length=150, blank=True)
     category = models.CharField(max_length=64)
     name = models.CharField(max_length=64)
     event_name = models.CharField(max_length=128, blank=True)
+    # How the event counts (page view, engagement, interaction, passive): rollups.definitions.
+    role = models.CharField(max_length=16, blank=True, choices=Role.choices)
     url = models.TextField(blank=True)
     host = models.CharField(max_length=255, blank=True)
     path = models.CharField(max_length=2048, blank=True)
@@ -171,6 +177,7 @@ class Event(models.Model):
         indexes = [
             models.Index(fields=["site", "timestamp"], name="event_site_time"),
             models.Index(fields=["session_id", "timestamp"], name="event_session"),
+            models.Index(fields=["site", "visit_id"], name="event_site_visit"),
             models.Index(fields=["user", "timestamp"], name="event_user"),
             models.Index(fields=["site", "path"], name="event_site_path"),
             models.Index(fields=["-timestamp"], name="event_newest"),
@@ -201,15 +208,16 @@ class Visitor(models.Model):
 class Session(models.Model):
     """One visit: a visitor's events with no gap longer than `SESSION_INACTIVITY_MINUTES`.
 
-    `session_id` is the client's own id; when a client reuses an id after a longer pause, the new
-    visit is `<id>~<unix start>` (and its events carry that id). Written only by
-    `events.enrichment`, counting each stored event once.
+    `session_id` is the client's own id, as its events keep it. `visit_id` names the visit: the
+    client's id for its first visit and `<id>~<unix start>` for each later one (when a client
+    reuses an id after a longer pause); the visit's events carry it in `Event.visit_id`. Written
+    only by `events.enrichment`, counting each stored event once.
     """
 
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="sessions")
-    session_id = models.CharField(max_length=128)
+    visit_id = models.CharField(max_length=128)
     # The id the client sent, shared by every visit split from it; finds them all in one query.
-    client_session_id = models.CharField(max_length=128)
+    session_id = models.CharField(max_length=128)
     visitor_id = models.CharField(max_length=128, blank=True)
     started_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
@@ -232,15 +240,15 @@ class Session(models.Model):
     os = models.CharField(max_length=64, blank=True)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["site", "session_id"], name="session_unique_per_site")]
+        constraints = [models.UniqueConstraint(fields=["site", "visit_id"], name="session_unique_per_site")]
         indexes = [
             models.Index(fields=["site", "started_at"], name="session_site_start"),
-            models.Index(fields=["site", "client_session_id"], name="session_client_id"),
+            models.Index(fields=["site", "session_id"], name="session_client_id"),
             models.Index(fields=["site", "visitor_id", "started_at"], name="session_visitor"),
         ]
 
     def __str__(self) -> str:
-        return self.session_id
+        return self.visit_id
 
 
 class DailySalt(models.Model):

@@ -7,11 +7,12 @@ Runs inside `events.ingest.store_batch`'s transaction in two steps around the bu
 - `apply()` (after the insert) adds to the sessions and visitors only the events that were really
   new — never those the insert skipped as already stored — so a retried job counts nothing twice.
 
-A session is one client session id with no pause longer than `SESSION_INACTIVITY_MINUTES`. When a
-client reuses its id after a longer pause, a new session `<id>~<unix start>` begins and its events
-carry that id. Events may arrive late, out of order or in several batches: each batch's events
+A visit is one client session id with no pause longer than `SESSION_INACTIVITY_MINUTES`. Events
+keep the session id their client sent; the visit they belong to goes in their `visit_id`: the
+client's id for its first visit, `<id>~<unix start>` for each later one (a client that reuses its
+id after a longer pause). Events may arrive late, out of order or in several batches: each batch's events
 and the stored sessions of the same client id are swept in time order, and an event that closes
-the gap between two stored sessions merges them (the later one's events are moved over).
+the gap between two stored visits merges them (the later one's events are moved over).
 
 Concurrency: two workers may store events of one session or one visitor at the same moment. On
 PostgreSQL each batch takes transaction-scoped advisory locks on its (site, session id) and
@@ -31,23 +32,14 @@ from django.conf import settings
 from django.db import connection
 
 from events.models import Event, Session, Visitor
+from rollups.definitions import Role
 
-PAGE_LOADS = {("page_interaction", "page_view"), ("server", "request")}
-ENGAGEMENT = ("page_interaction", "engagement")
 _SUFFIXED_ID_ROOM = 116  # 128 minus "~" and a 10-digit unix time
-
-
-def is_page_load(row: dict[str, Any]) -> bool:
-    """Page views from the tracker and the middleware's GET requests count as pageviews."""
-    kind = (row["category"], row["name"])
-    if kind == ("server", "request"):
-        return str(row["data"].get("method", "GET")).upper() == "GET"
-    return kind in PAGE_LOADS
 
 
 @dataclass
 class Plan:
-    sessions: dict[str, Session] = field(default_factory=dict)  # by session_id, stored or new
+    sessions: dict[str, Session] = field(default_factory=dict)  # by visit_id, stored or new
     created: set[str] = field(default_factory=set)
     folds: list[tuple[Session, Session]] = field(default_factory=list)  # (kept, merged into it)
     # A visitor's session that arrived after a later one: that later one was wrongly counted as
@@ -73,7 +65,7 @@ def _lock(site_id: int, session_ids: set[str], visitor_ids: set[str]) -> None:
 
 
 def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
-    """Lock, load and place: set each row's `session_id` and `is_new_visitor` in place.
+    """Lock, load and place: set each row's `visit_id` and `is_new_visitor` in place.
 
     Must run inside the transaction that inserts the rows and then calls `apply()`.
     """
@@ -86,9 +78,9 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
     visitor_ids = {r["visitor_id"] for r in rows if r["visitor_id"]}
     _lock(site_id, client_ids, visitor_ids)
     stored: dict[str, list[Session]] = {}
-    for session in Session.objects.filter(site_id=site_id, client_session_id__in=client_ids):
-        stored.setdefault(session.client_session_id, []).append(session)
-        result.sessions[session.session_id] = session
+    for session in Session.objects.filter(site_id=site_id, session_id__in=client_ids):
+        stored.setdefault(session.session_id, []).append(session)
+        result.sessions[session.visit_id] = session
     result.visitors = {v.visitor_id: v for v in Visitor.objects.filter(site_id=site_id, visitor_id__in=visitor_ids)}
 
     by_client: dict[str, list[dict[str, Any]]] = {}
@@ -122,7 +114,7 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
                 kept = _new_session(result, site_id, client_id, members[0])
                 new_sessions.append(kept)
             for row in members:
-                row["session_id"] = kept.session_id
+                row["visit_id"] = kept.visit_id
 
     # First-time or returning, decided once per session from the visitor's earlier sightings:
     # returning = seen on this site within RETURNING_VISITOR_DAYS before the session began.
@@ -141,24 +133,24 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
                 sighting[0] = min(sighting[0], session.started_at)
                 sighting[1] = max(sighting[1], session.started_at)
     for row in rows:
-        row["is_new_visitor"] = result.sessions[row["session_id"]].is_new_visitor
+        row["is_new_visitor"] = result.sessions[row["visit_id"]].is_new_visitor
     return result
 
 
 def _new_session(result: Plan, site_id: int, client_id: str, first: dict[str, Any]) -> Session:
-    session_id = client_id
-    if session_id in result.sessions:
-        session_id = f"{client_id[:_SUFFIXED_ID_ROOM]}~{int(first['timestamp'].timestamp())}"
+    visit_id = client_id
+    if visit_id in result.sessions:
+        visit_id = f"{client_id[:_SUFFIXED_ID_ROOM]}~{int(first['timestamp'].timestamp())}"
     session = Session(
         site_id=site_id,
-        session_id=session_id,
-        client_session_id=client_id,
+        visit_id=visit_id,
+        session_id=client_id,
         visitor_id=first["visitor_id"],
         started_at=first["timestamp"],
         last_seen_at=first["timestamp"],
     )
-    result.sessions[session_id] = session
-    result.created.add(session_id)
+    result.sessions[visit_id] = session
+    result.created.add(visit_id)
     return session
 
 
@@ -188,15 +180,16 @@ def _add(session: Session, row: dict[str, Any], *, fresh: bool) -> None:
         session.browser = row["browser"]
         session.os = row["os"]
         session.visitor_id = row["visitor_id"] or session.visitor_id
-    if is_page_load(row):
+    role = row["role"]
+    if role == Role.PAGE_VIEW:
         session.pageviews += 1
         if not session.entry_path or earliest:
             session.entry_path = row["path"][:2048]
         if not session.exit_path or ts >= session.last_seen_at:
             session.exit_path = row["path"][:2048]
-    elif (row["category"], row["name"]) == ENGAGEMENT:
+    elif role == Role.ENGAGEMENT:
         session.engaged_seconds += int(row["data"].get("engaged_seconds") or 0)
-    else:
+    elif role == Role.INTERACTION:
         session.interactions += 1
     session.events += 1
     session.last_seen_at = max(session.last_seen_at, ts)
@@ -210,23 +203,22 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
     """
     for kept, other in plan.folds:
         _merge(kept, other)
-        Event.objects.filter(site_id=site_id, session_id=other.session_id).update(session_id=kept.session_id)
+        Event.objects.filter(site_id=site_id, visit_id=other.visit_id).update(visit_id=kept.visit_id)
         Session.objects.filter(pk=other.pk).delete()
-    touched: dict[str, Session] = {kept.session_id: kept for kept, _ in plan.folds}
+    touched: dict[str, Session] = {kept.visit_id: kept for kept, _ in plan.folds}
     untouched_new = set(plan.created)
     for row in sorted(new_rows, key=lambda r: r["timestamp"]):
-        session = plan.sessions[row["session_id"]]
-        fresh = row["session_id"] in untouched_new
-        untouched_new.discard(row["session_id"])
+        session = plan.sessions[row["visit_id"]]
+        fresh = row["visit_id"] in untouched_new
+        untouched_new.discard(row["visit_id"])
         _add(session, row, fresh=fresh)
-        touched[session.session_id] = session
+        touched[session.visit_id] = session
     created, changed = [], []
-    for session_id, session in touched.items():
-        session.duration_seconds = max(
-            int((session.last_seen_at - session.started_at).total_seconds()), session.engaged_seconds
-        )
+    for visit_id, session in touched.items():
+        # The same definitions as the rollups (rollups.update.visit_contributions).
+        session.duration_seconds = int((session.last_seen_at - session.started_at).total_seconds())
         session.is_bounce = session.pageviews <= 1 and session.interactions == 0
-        (created if session_id in plan.created else changed).append(session)
+        (created if visit_id in plan.created else changed).append(session)
     Session.objects.bulk_create(created)
     _correct_later_first_visits(site_id=site_id, plan=plan, stored=created)
     Session.objects.bulk_update(
@@ -262,7 +254,7 @@ def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Sessio
     visitor whose earlier visit arrived late.
     """
     window = timedelta(days=settings.RETURNING_VISITOR_DAYS)
-    stored_ids = {s.session_id for s in stored}
+    stored_ids = {s.visit_id for s in stored}
     for visitor_id, started_at in plan.earlier_arrivals:
         later = Session.objects.filter(
             site_id=site_id,
@@ -270,11 +262,11 @@ def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Sessio
             is_new_visitor=True,
             started_at__gt=started_at,
             started_at__lte=started_at + window,
-        ).exclude(session_id__in=stored_ids)
-        session_ids = list(later.values_list("session_id", flat=True))
-        if session_ids:
-            Session.objects.filter(site_id=site_id, session_id__in=session_ids).update(is_new_visitor=False)
-            Event.objects.filter(site_id=site_id, session_id__in=session_ids).update(is_new_visitor=False)
+        ).exclude(visit_id__in=stored_ids)
+        visit_ids = list(later.values_list("visit_id", flat=True))
+        if visit_ids:
+            Session.objects.filter(site_id=site_id, visit_id__in=visit_ids).update(is_new_visitor=False)
+            Event.objects.filter(site_id=site_id, visit_id__in=visit_ids).update(is_new_visitor=False)
 
 
 def _apply_visitors(*, site_id: int, new_rows: list[dict[str, Any]]) -> None:

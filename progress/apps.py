@@ -7,6 +7,7 @@ class ProgressConfig(AppConfig):
 
     def ready(self) -> None:
         # The events registry must know the video event types before any heartbeat is accepted.
-        from progress import video_events
+        from progress import paths, video_events
 
         video_events.register()
+        paths.register()

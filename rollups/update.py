@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from itertools import groupby
 from operator import itemgetter
@@ -25,79 +25,17 @@ from django.db import transaction
 from pyroaring import BitMap
 
 from events.models import Event
-from rollups import sql, visitor_sets
+from rollups import definitions, sql, visitor_sets
+from rollups.definitions import Role
 from rollups.models import DailyMetric, Place
-
-PAGE_VIEW = ("page_interaction", "page_view")
-EXIT_LINK = ("page_interaction", "exit_link")
-ENGAGEMENT = ("page_interaction", "engagement")
-WATCH_PREFIX = "/watch/"
 
 Row = Mapping[str, Any]
 Key = tuple[int, date, str, str]  # site, day, dimension, value
 
 EVENT_COUNTERS = ("events", "pageviews", "engaged_seconds")
 VISIT_COUNTERS = ("visits", "bounces", "duration", "visit_pageviews")
-
-
-def _text(name: str) -> Callable[[Row], str]:
-    return lambda row: str(row.get(name) or "")
-
-
-def _visitor_type(row: Row) -> str:
-    new = row.get("is_new_visitor")
-    return "" if new is None else ("new" if new else "returning")
-
-
-# Dimensions of a visit, read from its first event. The order is the order of dashboard tables.
-VISIT_DIMENSIONS: dict[str, Callable[[Row], str]] = {
-    "total": lambda row: "",
-    "country": _text("country"),
-    "region": lambda row: f"{row.get('country') or ''}|{row.get('region') or ''}",
-    "city": lambda row: f"{row.get('country') or ''}|{row.get('region') or ''}|{row.get('city') or ''}",
-    "browser": _text("browser"),
-    "os": _text("os"),
-    "device": _text("device"),
-    "device_type": _text("device_type"),
-    "screen": _text("screen"),
-    "language": _text("language"),
-    "referrer": _text("referrer_host"),
-    "channel": _text("channel"),
-    "utm_source": _text("utm_source"),
-    "utm_medium": _text("utm_medium"),
-    "utm_campaign": _text("utm_campaign"),
-    "visitor_type": _visitor_type,
-}
-# What describes a visit: the columns of its first event (its place, browser, source, …).
-VISIT_ATTRIBUTES = (
-    "country",
-    "region",
-    "city",
-    "browser",
-    "os",
-    "device",
-    "device_type",
-    "screen",
-    "language",
-    "referrer_host",
-    "channel",
-    "utm_source",
-    "utm_medium",
-    "utm_campaign",
-    "is_new_visitor",
-)
-# Event columns a visit's dimensions need.
-SESSION_FIELDS = ["id", "site_id", "session_id", "timestamp", "category", "name", "path", *VISIT_ATTRIBUTES]
-
-
-def watch_parts(path: str) -> tuple[str, str, str] | None:
-    """(course, tutorial, language) of a tutorial page `/watch/<course>/<tutorial>/<language>/`."""
-    if not path.startswith(WATCH_PREFIX):
-        return None
-    parts = [p for p in path[len(WATCH_PREFIX) :].split("/") if p]
-    if len(parts) < 3:
-        return None
-    return parts[0], parts[1], parts[2]
+# Event columns a visit's contributions need.
+SESSION_FIELDS = ["id", "site_id", "visit_id", "timestamp", "role", "path", *definitions.VISIT_ATTRIBUTES]
 
 
 def _hash64(text: str) -> int:
@@ -112,25 +50,21 @@ def visitor_hash(*, site_id: int, visitor: str) -> int:
 def set_keys(row: Row) -> list[tuple[str, str]]:
     """(dimension, value) of each visitor set an event adds its visitor to.
 
-    Every event counts its visitor for the site's day; a page view also for its page and, on a
-    tutorial page, for its course and tutorial language.
+    Every event counts its visitor for the site's day; an event that counts under a dimension
+    with visitor sets (a page view: its page, course, tutorial language) also for that value.
     """
-    if _kind(row) != PAGE_VIEW:
-        return [("total", "")]
-    path = row["path"]
-    watch = watch_parts(path)
-    if not watch:
-        return [("total", ""), ("page", path)]
-    return [("total", ""), ("page", path), ("course", watch[0]), ("tutorial_language", watch[2])]
+    keys = [("total", "")]
+    for dimension in definitions.EVENT_DIMENSIONS.values():
+        if dimension.visitor_sets and dimension.of_event is not None:
+            value = dimension.of_event(row)
+            if value is not None:
+                keys.append((dimension.name, value))
+    return keys
 
 
 def visitor_of(row: Row) -> str:
     """Who an event counts for: its visitor id, or its session when the sender gave none."""
     return str(row.get("visitor_id") or row["session_id"])
-
-
-def _kind(row: Row) -> tuple[str, str]:
-    return row["category"], row["name"]
 
 
 def _day(row: Row) -> date:
@@ -140,53 +74,48 @@ def _day(row: Row) -> date:
 def event_contributions(rows: Iterable[Row]) -> dict[Key, dict[str, float]]:
     """Event counters the rows add, keyed by (site, day, dimension, value)."""
     totals: dict[Key, dict[str, float]] = defaultdict(lambda: dict.fromkeys(EVENT_COUNTERS, 0))
+    dimensions = [d for d in definitions.EVENT_DIMENSIONS.values() if d.of_event is not None]
     for row in rows:
-        site, day, kind = row["site_id"], _day(row), _kind(row)
-        keys = [(site, day, "total", ""), (site, day, "event", f"{kind[0]}/{kind[1]}")]
-        for key in keys:
-            totals[key]["events"] += 1
-        if kind == PAGE_VIEW:
-            path = row["path"]
-            keys += [(site, day, "page", path), (site, day, "event_name", str(row.get("event_name") or ""))]
-            watch = watch_parts(path)
-            if watch:
-                keys += [
-                    (site, day, "course", watch[0]),
-                    (site, day, "tutorial_language", watch[2]),
-                    (site, day, "course_language", f"{watch[0]}|{watch[2]}"),
-                    (site, day, "tutorial", f"{watch[0]}|{watch[1]}"),
-                ]
-            for key in keys:
-                totals[key]["pageviews"] += 1
-        elif kind == ENGAGEMENT:
+        site, day = row["site_id"], _day(row)
+        total = totals[(site, day, "total", "")]
+        total["events"] += 1
+        if row["role"] == Role.PAGE_VIEW:
+            total["pageviews"] += 1
+        elif row["role"] == Role.ENGAGEMENT:
             totals[(site, day, "page", row["path"])]["engaged_seconds"] += float(
                 (row.get("data") or {}).get("engaged_seconds") or 0
             )
-        elif kind == EXIT_LINK:
-            totals[(site, day, "exit_link", str((row.get("data") or {}).get("href") or ""))]["events"] += 1
+        for dimension in dimensions:
+            value = dimension.of_event(row)  # type: ignore[misc]
+            if value is not None:
+                totals[(site, day, dimension.name, value)][dimension.counter] += 1
     return totals
 
 
 def visit_contributions(events: list[Row]) -> dict[Key, dict[str, int]]:
-    """What one session's events add to the visit counters (empty for no events).
+    """What one visit's events add to the visit counters (empty for no events).
 
     The visit starts at its earliest event (ties broken by id) and is counted on that day, under
-    that event's dimension values; it bounces when it has fewer than two page views; it lasts from
-    its first to its last event; it enters at its first page view and exits at its last.
+    that event's dimension values; it bounces when it has at most one page view and no
+    interaction; it lasts from its first to its last event; it enters at its first page view and
+    exits at its last. `events.sessions` keeps the same definitions per visit.
     """
     if not events:
         return {}
     ordered = sorted(events, key=lambda e: (e["timestamp"], str(e["id"])))
     first, last = ordered[0], ordered[-1]
-    views = [e for e in ordered if _kind(e) == PAGE_VIEW]
+    views = [e for e in ordered if e["role"] == Role.PAGE_VIEW]
+    interactions = sum(1 for e in ordered if e["role"] == Role.INTERACTION)
     counters = {
         "visits": 1,
-        "bounces": 1 if len(views) < 2 else 0,
+        "bounces": 1 if len(views) < 2 and not interactions else 0,
         "duration": int((last["timestamp"] - first["timestamp"]).total_seconds()),
         "visit_pageviews": len(views),
     }
     site, day = first["site_id"], _day(first)
-    keys = [(site, day, dimension, value_of(first)) for dimension, value_of in VISIT_DIMENSIONS.items()]
+    keys = [
+        (site, day, d.name, d.of_first(first)) for d in definitions.VISIT_DIMENSIONS.values() if d.of_first is not None
+    ]
     if views:
         keys += [(site, day, "entry", views[0]["path"]), (site, day, "exit", views[-1]["path"])]
     return {key: counters for key in keys}
@@ -269,14 +198,14 @@ def _insert_places(rows: Iterable[Row]) -> None:
 
 def _session_events(keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
     by_site: dict[int, list[str]] = defaultdict(list)
-    for site, session in keys:
-        by_site[site].append(session)
+    for site, visit in keys:
+        by_site[site].append(visit)
     found: dict[tuple[int, str], list[dict[str, Any]]] = defaultdict(list)
-    for site, sessions in by_site.items():
-        for start in range(0, len(sessions), 500):
-            chunk = sessions[start : start + 500]
-            for event in Event.objects.filter(site_id=site, session_id__in=chunk).values(*SESSION_FIELDS):
-                found[(site, event["session_id"])].append(event)
+    for site, visits in by_site.items():
+        for start in range(0, len(visits), 500):
+            chunk = visits[start : start + 500]
+            for event in Event.objects.filter(site_id=site, visit_id__in=chunk).values(*SESSION_FIELDS):
+                found[(site, event["visit_id"])].append(event)
     return found
 
 
@@ -297,7 +226,7 @@ def record(*, rows: list[Row]) -> None:
             visitor_sets.lock_site(site_id=site)
         changes: dict[Key, dict[str, float]] = {}
         _add(changes, event_contributions(rows))
-        sessions = sorted({(row["site_id"], row["session_id"]) for row in rows})
+        sessions = sorted({(row["site_id"], row["visit_id"]) for row in rows})
         new_ids = {str(row["id"]) for row in rows}
         for events in _session_events(sessions).values():
             before = [e for e in events if str(e["id"]) not in new_ids]
@@ -308,14 +237,24 @@ def record(*, rows: list[Row]) -> None:
         _insert_places(rows)
 
 
-REBUILD_FIELDS = [*SESSION_FIELDS, "visitor_id", "event_name", "data", "latitude", "longitude"]
+REBUILD_FIELDS = [
+    *SESSION_FIELDS,
+    "session_id",
+    "visitor_id",
+    "category",
+    "name",
+    "event_name",
+    "data",
+    "latitude",
+    "longitude",
+]
 
 
 def _sessions(events: Iterator[dict[str, Any]], *, size: int) -> Iterator[list[list[dict[str, Any]]]]:
     """Events ordered by session, in chunks of whole sessions of about `size` events."""
     chunk: list[list[dict[str, Any]]] = []
     count = 0
-    for _session, group in groupby(events, key=itemgetter("session_id")):
+    for _visit, group in groupby(events, key=itemgetter("visit_id")):
         chunk.append(list(group))
         count += len(chunk[-1])
         if count >= size:
@@ -348,9 +287,9 @@ def rebuild(*, site_id: int, since: date | None = None, chunk_events: int = 5000
         events = Event.objects.filter(site_id=site_id)
         if since > oldest.date():
             start = datetime.combine(since, time.min, tzinfo=UTC)
-            touched = Event.objects.filter(site_id=site_id, timestamp__gte=start).values("session_id")
-            events = events.filter(session_id__in=touched)
-        stream = events.order_by("session_id").values(*REBUILD_FIELDS).iterator(chunk_size=chunk_events)
+            touched = Event.objects.filter(site_id=site_id, timestamp__gte=start).values("visit_id")
+            events = events.filter(visit_id__in=touched)
+        stream = events.order_by("visit_id").values(*REBUILD_FIELDS).iterator(chunk_size=chunk_events)
         changes: dict[Key, dict[str, float]] = {}
         sets: dict[tuple[date, str, str], BitMap] = defaultdict(BitMap)
         for sessions in _sessions(stream, size=chunk_events):

@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 
 from events.models import Event
 from events.validation import normalise_key
+from rollups.definitions import Role
 
 _UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
 
@@ -74,7 +75,10 @@ class EventTypeKeyFilter(django_filters.CharFilter):
 
 
 class EventFilter(django_filters.FilterSet):
-    session_id = django_filters.CharFilter()
+    session_id = django_filters.CharFilter(help_text="the session id the client sent (every visit of it)")
+    visit_id = django_filters.CharFilter(help_text="one visit, as the worker placed events in visits")
+    visitor_id = django_filters.CharFilter()
+    role = django_filters.ChoiceFilter(choices=Role.choices, help_text="how the event counts")
     category = EventTypeKeyFilter(help_text="e.g. page_interaction (spaced spelling accepted)")
     name = EventTypeKeyFilter(help_text="e.g. page_view (pageview and page view accepted)")
     user = django_filters.CharFilter()
@@ -85,4 +89,4 @@ class EventFilter(django_filters.FilterSet):
 
     class Meta:
         model = Event
-        fields = ["session_id", "category", "name", "user", "path", "site", "start_time", "end_time"]
+        fields = ["session_id", "visit_id", "visitor_id", "role", "category", "name", "user", "path", "site", "start_time", "end_time"]

@@ -241,11 +241,13 @@ def test_a_session_keeps_entry_exit_pageviews_duration_and_bounce_across_out_of_
 
 
 @pytest.mark.django_db
-def test_a_single_page_visit_is_a_bounce_and_its_engaged_time_is_its_duration(site):
-    engaged = view(minutes=0, name="engagement", data={"host": HOST, "path": "/", "engaged_seconds": 95})
+def test_a_single_page_visit_is_a_bounce_that_lasts_until_its_engagement_report(site):
+    # The tracker reports engaged time when the page is hidden: the visit lasted until then.
+    engaged = view(minutes=95 / 60, name="engagement", data={"host": HOST, "path": "/", "engaged_seconds": 90})
     send(site, [view(minutes=0), engaged])
     session = Session.objects.get(site=site)
     assert (session.pageviews, session.is_bounce, session.duration_seconds) == (1, True, 95)
+    assert session.engaged_seconds == 90
 
 
 @pytest.mark.django_db
@@ -270,14 +272,16 @@ def test_a_session_id_reused_after_thirty_idle_minutes_starts_a_new_session(site
     send(site, [first, second])
     sessions = list(Session.objects.order_by("started_at"))
     assert len(sessions) == 2 and [s.pageviews for s in sessions] == [1, 1]
-    assert sessions[0].session_id == "s1" and sessions[1].session_id.startswith("s1~")
-    assert stored(second).session_id == sessions[1].session_id
+    assert sessions[0].visit_id == "s1" and sessions[1].visit_id.startswith("s1~")
+    assert [s.session_id for s in sessions] == ["s1", "s1"]
+    # The event keeps the id its client sent; the visit it fell in is its own field.
+    assert (stored(second).session_id, stored(second).visit_id) == ("s1", sessions[1].visit_id)
     # An event that arrives late and fills the gap joins them into one visit.
     send(site, [view("/about-us/", minutes=25)])
     session = Session.objects.get(site=site)
-    assert (session.session_id, session.pageviews, session.exit_path) == ("s1", 3, "/news/")
+    assert (session.visit_id, session.pageviews, session.exit_path) == ("s1", 3, "/news/")
     assert session.duration_seconds == 45 * 60
-    assert set(Event.objects.values_list("session_id", flat=True)) == {"s1"}
+    assert set(Event.objects.values_list("session_id", "visit_id")) == {("s1", "s1")}
 
 
 # --- Visitors --------------------------------------------------------------------------------
