@@ -266,6 +266,21 @@ def normalise_key(value: str) -> str:
     return ALIASES.get(key, key)
 
 
+def canonical_kind(category: str, name: str) -> tuple[str, str]:
+    """The stored spelling of an event's category and name.
+
+    Built-in types are stored under their registered spelling, whichever of the seeds' spellings
+    the client used ("page interaction" / "pageview" → page_interaction / page_view); a known
+    category is spelt its registered way too. Anything else — custom names above all — is kept
+    exactly as sent: `Signup-Pro` stays `Signup-Pro`.
+    """
+    key = (normalise_key(category), normalise_key(name))
+    if key in EVENT_TYPES:
+        return key
+    known_categories = {registered for registered, _ in EVENT_TYPES}
+    return (key[0] if key[0] in known_categories else category, name)
+
+
 def required(check: Validator) -> FieldSpec:
     return FieldSpec(check, required=True)
 
@@ -378,8 +393,7 @@ def validate_event(raw: Any, *, index: int, allow_custom: bool) -> tuple[dict[st
         except Rule as rule:
             errors.append(FieldError(index, name, str(rule)))
     if "category" in clean and "name" in clean:
-        clean["category"] = normalise_key(clean["category"])
-        clean["name"] = normalise_key(clean["name"])
+        clean["category"], clean["name"] = canonical_kind(clean["category"], clean["name"])
         event_type = EVENT_TYPES.get((clean["category"], clean["name"]))
         if event_type is None and not allow_custom:
             errors.append(FieldError(index, "name", f"unknown event type {clean['category']}/{clean['name']}"))

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from events.models import Event
 from events.validation import normalise_key
@@ -71,7 +71,10 @@ class EventTypeKeyFilter(django_filters.CharFilter):
     """A category or name, spelt any way validation accepts ("page interaction", "pageview")."""
 
     def filter(self, qs: QuerySet, value: str) -> QuerySet:
-        return super().filter(qs, normalise_key(value) if value else value)
+        if not value:
+            return qs
+        # Built-in names are stored in their registered spelling, custom ones exactly as sent.
+        return qs.filter(Q(**{self.field_name: value}) | Q(**{self.field_name: normalise_key(value)}))
 
 
 class EventFilter(django_filters.FilterSet):
