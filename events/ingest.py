@@ -154,7 +154,7 @@ def store_batch(*, batch: dict[str, Any]) -> Stored:
             site=site, plan=plan, rows=rows, new_ids={row["id"] for row in new_rows}, dropped=dropped
         )
         # Dashboards' counters move in the same transaction as the rows they count.
-        rollups.record(rows=new_rows)
+        rollups.record(rows=new_rows, relabelled=plan.relabelled)
     return result
 
 

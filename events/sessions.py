@@ -46,6 +46,8 @@ class Plan:
     # a first visit. (visitor id, new earliest start) — its later "new" sessions become returning.
     earlier_arrivals: list[tuple[str, datetime]] = field(default_factory=list)
     visitors: dict[str, Visitor] = field(default_factory=dict)
+    # Stored visits `apply()` turned from first-time into returning (the rollups move them too).
+    relabelled: set[str] = field(default_factory=set)
 
 
 def _lock_key(kind: str, site_id: int, value: str) -> int:
@@ -267,6 +269,7 @@ def _correct_later_first_visits(*, site_id: int, plan: Plan, stored: list[Sessio
         if visit_ids:
             Session.objects.filter(site_id=site_id, visit_id__in=visit_ids).update(is_new_visitor=False)
             Event.objects.filter(site_id=site_id, visit_id__in=visit_ids).update(is_new_visitor=False)
+            plan.relabelled.update(visit_ids)
 
 
 def _apply_visitors(*, site_id: int, new_rows: list[dict[str, Any]]) -> None:

@@ -209,11 +209,13 @@ def _session_events(keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[d
     return found
 
 
-def record(*, rows: list[Row]) -> None:
+def record(*, rows: list[Row], relabelled: set[str] = frozenset()) -> None:  # type: ignore[assignment]
     """Add newly stored events to the rollups; must run in the transaction that inserted them.
 
     `rows` must be exactly the rows this transaction inserted (no duplicates of stored events),
-    already in the events table. Atomic with that insert, so rollups never count an event that was
+    already in the events table. `relabelled` names stored visits of the rows' site that this
+    transaction turned from first-time into returning (a late-arriving earlier visit): they move
+    from "new" to "returning". Atomic with that insert, so rollups never count an event that was
     rolled back, nor miss one that was committed.
     """
     if not rows:
@@ -226,10 +228,13 @@ def record(*, rows: list[Row]) -> None:
             visitor_sets.lock_site(site_id=site)
         changes: dict[Key, dict[str, float]] = {}
         _add(changes, event_contributions(rows))
-        sessions = sorted({(row["site_id"], row["visit_id"]) for row in rows})
+        site_id = rows[0]["site_id"]
+        sessions = sorted({(row["site_id"], row["visit_id"]) for row in rows} | {(site_id, v) for v in relabelled})
         new_ids = {str(row["id"]) for row in rows}
-        for events in _session_events(sessions).values():
+        for (_site, visit), events in _session_events(sessions).items():
             before = [e for e in events if str(e["id"]) not in new_ids]
+            if visit in relabelled:  # counted as a first visit until now
+                before = [{**e, "is_new_visitor": True} for e in before]
             _add(changes, visit_contributions(events))
             _add(changes, visit_contributions(before), sign=-1)
         _upsert_metrics(changes)

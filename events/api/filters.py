@@ -92,4 +92,16 @@ class EventFilter(django_filters.FilterSet):
 
     class Meta:
         model = Event
-        fields = ["session_id", "visit_id", "visitor_id", "role", "category", "name", "user", "path", "site", "start_time", "end_time"]
+        fields = [
+            "session_id",
+            "visit_id",
+            "visitor_id",
+            "role",
+            "category",
+            "name",
+            "user",
+            "path",
+            "site",
+            "start_time",
+            "end_time",
+        ]
