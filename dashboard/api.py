@@ -32,7 +32,12 @@ TOTAL_METRICS = (
 VISIT_METRICS = ("visits", "pageviews", "bounce_rate", "visit_duration", "pages_per_visit")
 TIME_METRICS = ("visitors", "visits", "pageviews")
 # Shorter public names of some registered dimensions (both spellings are accepted).
-ALIASES = {"language": "tutorial_language", "device": "device_type", "source": "referrer"}
+ALIASES = {
+    "browser_language": "language",
+    "language": "tutorial_language",
+    "device": "device_type",
+    "source": "referrer",
+}
 
 
 def dimensions() -> dict[str, tuple[str, str, tuple[str, ...]]]:
@@ -51,8 +56,9 @@ def dimensions() -> dict[str, tuple[str, str, tuple[str, ...]]]:
             metrics = ("pageviews", *(("visitors",) if dimension.visitor_sets else ()))
             metrics += ("average_time",) if name == "page" else ()
         found[name] = ("count", name, metrics)
+    registered = dict(found)
     for alias, name in ALIASES.items():
-        found[alias] = found[name]
+        found[alias] = registered[name]
     for grain in ("day", "week", "month"):
         found[grain] = ("time", grain, TIME_METRICS)
     return found

@@ -140,12 +140,12 @@ def _event_name_of(row: Row) -> str | None:
     return str(row.get("event_name") or "") if row.get("role") == Role.PAGE_VIEW else None
 
 
-def _kind_of(row: Row) -> str:
-    return f"{row['category']}/{row['name']}"
+def _kind_of(row: Row) -> str | None:
+    return f"{row['category']}/{row['name']}" if "category" in row else None
 
 
 def _exit_link_of(row: Row) -> str | None:
-    if (row["category"], row["name"]) != ("page_interaction", "exit_link"):
+    if (row.get("category"), row.get("name")) != ("page_interaction", "exit_link"):
         return None
     return str((row.get("data") or {}).get("href") or "")
 
