@@ -15,13 +15,14 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from datetime import UTC, date, datetime, time
 from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from pyroaring import BitMap
 
 from events.models import Event
@@ -196,7 +197,9 @@ def _insert_places(rows: Iterable[Row]) -> None:
         )
 
 
-def _session_events(keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[dict[str, Any]]]:
+def _session_events(
+    keys: list[tuple[int, str]], *, fields: list[str] = SESSION_FIELDS
+) -> dict[tuple[int, str], list[dict[str, Any]]]:
     by_site: dict[int, list[str]] = defaultdict(list)
     for site, visit in keys:
         by_site[site].append(visit)
@@ -204,7 +207,7 @@ def _session_events(keys: list[tuple[int, str]]) -> dict[tuple[int, str], list[d
     for site, visits in by_site.items():
         for start in range(0, len(visits), 500):
             chunk = visits[start : start + 500]
-            for event in Event.objects.filter(site_id=site, visit_id__in=chunk).values(*SESSION_FIELDS):
+            for event in Event.objects.filter(site_id=site, visit_id__in=chunk).values(*fields):
                 found[(site, event["visit_id"])].append(event)
     return found
 
@@ -309,3 +312,57 @@ def rebuild(*, site_id: int, since: date | None = None, chunk_events: int = 5000
         _upsert_metrics({key: counters for key, counters in changes.items() if key[1] >= since})
         visitor_sets.replace(site_id=site_id, since=since, sets=sets)
     return read
+
+
+def forget(*, site_id: int, visit_ids: set[str], delete: Callable[[], None]) -> int:
+    """Take whole visits out of the rollups while `delete()` removes their events (an erasure).
+
+    In one transaction, as the only writer of the site's rollups: subtracts every counter the
+    visits' events added (event and visit counters alike), calls `delete()`, then takes each
+    affected visitor out of every day's set it no longer belongs to — a visitor with other events
+    left that day, page or course stays in. Afterwards the rollups say what the remaining raw
+    events say, as if the visits had never been sent. Returns the number of events forgotten.
+    """
+    with transaction.atomic():
+        visitor_sets.lock_site(site_id=site_id)
+        visits = _session_events([(site_id, visit) for visit in sorted(visit_ids)], fields=REBUILD_FIELDS)
+        rows = [event for events in visits.values() for event in events]
+        changes: dict[Key, dict[str, float]] = {}
+        _add(changes, event_contributions(rows), sign=-1)
+        for events in visits.values():
+            _add(changes, visit_contributions(events), sign=-1)
+        _upsert_metrics(changes)
+        erased = _set_hashes(rows)
+        delete()
+        people = {visitor_of(row) for row in rows}
+        days = sorted({key[0] for key in erased})
+        left = Event.objects.filter(site_id=site_id, timestamp__date__in=days).filter(
+            Q(visitor_id__in=people) | Q(visitor_id="", session_id__in=people)
+        )
+        kept = _set_hashes(left.values("site_id", "timestamp", "visitor_id", "session_id", "role", "path"))
+        gone: dict[visitor_sets.SetKey, set[int]] = {}
+        hashes = {visitor for members in erased.values() for visitor in members}
+        numbers = visitor_sets.numbers(site_id=site_id, visitors=hashes) if hashes else {}
+        for key, members in erased.items():
+            unwanted = {numbers[visitor] for visitor in members - kept.get(key, set())}
+            if unwanted:
+                gone[(site_id, *key)] = unwanted
+        visitor_sets.remove(members=gone)
+        anywhere = Event.objects.filter(site_id=site_id).filter(
+            Q(visitor_id__in=people) | Q(visitor_id="", session_id__in=people)
+        )
+        still_seen = {
+            visitor_hash(site_id=site_id, visitor=visitor_of(e)) for e in anywhere.values("visitor_id", "session_id")
+        }
+        visitor_sets.forget_visitors(site_id=site_id, visitors=hashes - still_seen)
+    return len(rows)
+
+
+def _set_hashes(rows: Iterable[Row]) -> dict[tuple[date, str, str], set[int]]:
+    """The visitor hashes each (day, dimension, value) set holds because of these rows."""
+    found: dict[tuple[date, str, str], set[int]] = defaultdict(set)
+    for row in rows:
+        visitor = visitor_hash(site_id=row["site_id"], visitor=visitor_of(row))
+        for dimension, value in set_keys(row):
+            found[(_day(row), dimension, value)].add(visitor)
+    return found

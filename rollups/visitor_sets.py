@@ -163,3 +163,32 @@ def distinct_per_bucket(*, site_id: int, start: date, end: date, bucket_of: Call
         maps[bucket_of(day)].append(_load(members))
     counts.update({bucket: len(BitMap.union(*bitmaps)) for bucket, bitmaps in maps.items()})
     return counts
+
+
+def remove(*, members: Mapping[SetKey, Iterable[int]]) -> None:
+    """Take visitor numbers out of their sets (an erasure); sets left empty are deleted.
+
+    Must run after `lock_site` for every site named in `members`, like `add`.
+    """
+    by_site: dict[int, dict[tuple[date, str, str], BitMap]] = defaultdict(dict)
+    for (site, day, dimension, value), numbers_ in members.items():
+        by_site[site][(day, dimension, value)] = BitMap(numbers_)
+    for site, unwanted in sorted(by_site.items()):
+        keys = sorted(unwanted)
+        changed: list[tuple[int, int, bytes]] = []
+        emptied: list[int] = []
+        for start in range(0, len(keys), _CHUNK):
+            rows = DailyVisitorSet.objects.filter(_by_day_and_dimension(keys[start : start + _CHUNK]), site_id=site)
+            for pk, day, dimension, value, stored in rows.values_list("id", "day", "dimension", "value", "members"):
+                left = _load(stored) - unwanted[(day, dimension, value)]
+                if left:
+                    changed.append((pk, len(left), _dump(left)))
+                else:
+                    emptied.append(pk)
+        sql.update(table=_TABLE, key="id", columns=[("visitors", "int"), ("members", "bytes")], rows=changed)
+        DailyVisitorSet.objects.filter(pk__in=emptied).delete()
+
+
+def forget_visitors(*, site_id: int, visitors: Iterable[int]) -> None:
+    """Drop the numbers of visitor hashes that have no event left on the site (an erasure)."""
+    VisitorNumber.objects.filter(site_id=site_id, visitor__in=list(visitors)).delete()

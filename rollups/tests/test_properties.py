@@ -102,21 +102,7 @@ def _scope(period: str, source: str):
     return parse_scope(params=params).with_source(source)
 
 
-# No shrinking: each example stores events through the worker's path, and shrinking one would take
-# minutes; the failing example is printed whole instead.
-@settings(
-    max_examples=int(os.environ.get("THE_EYE_PROPERTY_EXAMPLES", "12")),
-    deadline=None,
-    phases=[Phase.explicit, Phase.reuse, Phase.generate],
-    suppress_health_check=[HealthCheck.function_scoped_fixture],
-)
-@given(
-    specs=st.lists(event_strategy, min_size=1, max_size=40),
-    cuts=st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=8),
-    order=st.randoms(use_true_random=False),
-    resend=st.integers(min_value=0, max_value=5),
-)
-def test_rollups_equal_raw_events_for_every_metric_and_dimension(site, specs, cuts, order, resend):
+def _store(site, specs, cuts, order, resend) -> list[tuple[int, dict]]:
     _clear(site)
     site.allow_custom_events = True
     site.save(update_fields=["allow_custom_events"])
@@ -132,7 +118,10 @@ def test_rollups_equal_raw_events_for_every_metric_and_dimension(site, specs, cu
         ingest.accept(site=site, payload=[dict(e) for e in batch], sender=sender, direct=True)
         start += size
     assert Event.objects.filter(site=site).count() == len({e["id"] for _, e in events})
+    return events
 
+
+def _assert_rollups_equal_raw_events() -> None:
     for period in ("yesterday", "7d"):
         rollups, raw = _scope(period, "rollups"), _scope(period, "raw")
         assert queries.totals(scope=rollups) == queries.totals(scope=raw), period
@@ -144,3 +133,45 @@ def test_rollups_equal_raw_events_for_every_metric_and_dimension(site, specs, cu
         for name, dimension in definitions.EVENT_DIMENSIONS.items():
             kwargs = {"dimension": name, "limit": 100, "with_visitors": dimension.visitor_sets}
             assert queries.counts_by(scope=rollups, **kwargs) == queries.counts_by(scope=raw, **kwargs), (period, name)
+
+
+streams = {
+    "specs": st.lists(event_strategy, min_size=1, max_size=40),
+    "cuts": st.lists(st.integers(min_value=1, max_value=12), min_size=1, max_size=8),
+    "order": st.randoms(use_true_random=False),
+    "resend": st.integers(min_value=0, max_value=5),
+}
+# No shrinking: each example stores events through the worker's path, and shrinking one would take
+# minutes; the failing example is printed whole instead.
+examples = settings(
+    max_examples=int(os.environ.get("THE_EYE_PROPERTY_EXAMPLES", "12")),
+    deadline=None,
+    phases=[Phase.explicit, Phase.reuse, Phase.generate],
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+
+
+@examples
+@given(**streams)
+def test_rollups_equal_raw_events_for_every_metric_and_dimension(site, specs, cuts, order, resend):
+    _store(site, specs, cuts, order, resend)
+    _assert_rollups_equal_raw_events()
+
+
+@examples
+@given(**streams, who=st.sampled_from([("visitor", "visitor-0"), ("visitor", "visitor-2"), ("session", "3-a")]))
+def test_after_an_erasure_rollups_still_equal_the_remaining_raw_events(site, specs, cuts, order, resend, who):
+    from events.erasure import Subject, erase
+
+    _store(site, specs, cuts, order, resend)
+    subject = Subject(*who)
+    column = "visitor_id" if subject.kind == "visitor" else "session_id"
+    others = Event.objects.exclude(**{column: subject.value}).exclude(
+        visit_id__in=Event.objects.filter(**{column: subject.value}).values("visit_id")
+    )
+    kept = set(others.values_list("id", flat=True))
+    erase(subject=subject)
+    assert not Event.objects.filter(**{column: subject.value}).exists()
+    assert set(Event.objects.values_list("id", flat=True)) == kept  # neighbours untouched
+    _assert_rollups_equal_raw_events()
+    assert erase(subject=subject).events == 0  # idempotent
