@@ -86,6 +86,13 @@ class Site(models.Model):
     collect_geolocation = models.BooleanField(
         default=False, help_text="The tracker asks visitors for their precise position (opt-in)."
     )
+    retention_days = models.PositiveIntegerField(
+        "keep raw events for (days)",
+        null=True,
+        blank=True,
+        help_text="Raw events, visits and visitors older than this are deleted nightly; the dashboards' "
+        "daily rollups are kept. Empty: EVENTS_RETENTION_DAYS (0 keeps everything).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = SiteQuerySet.as_manager()
@@ -97,6 +104,10 @@ class Site(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def retention(self, *, default: int) -> int:
+        """Days of raw events this site keeps (0: all), its own setting or the global default."""
+        return default if self.retention_days is None else self.retention_days
 
     def rotate_server_key(self) -> str:
         """Make a new secret server key, keep only its hash, and return the key (shown once)."""

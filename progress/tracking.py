@@ -22,6 +22,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -164,3 +165,31 @@ def set_completed(
 
 def _what(video: Video) -> dict[str, str]:
     return {"course": video.tutorial.course.slug, "tutorial": video.tutorial.slug, "language": video.language}
+
+
+def progress_of(*, username: str) -> list[dict[str, Any]]:
+    """Everything progress holds about one learner, as plain rows (a subject's export)."""
+    rows = Progress.objects.filter(learner__username=username).select_related("tutorial__course")
+    return [
+        {
+            "course": row.tutorial.course.name,
+            "tutorial": row.tutorial.title,
+            "language": row.language,
+            "watched_seconds": row.watched_seconds,
+            "duration_seconds": row.duration_seconds,
+            "percent": row.percent,
+            "watched_intervals": row.watched,
+            "last_position": row.last_position,
+            "visits": row.visits,
+            "completed": row.completed,
+            "completed_at": row.completed_at.isoformat() if row.completed_at else None,
+            "started_at": row.started_at.isoformat(),
+            "updated_at": row.updated_at.isoformat(),
+        }
+        for row in rows.order_by("started_at", "pk")
+    ]
+
+
+def erase_learner(*, username: str) -> int:
+    """Delete every progress row of one learner (an erasure); returns how many. Idempotent."""
+    return Progress.objects.filter(learner__username=username).delete()[0]

@@ -21,6 +21,7 @@ urlpatterns = [
     path("dashboard/", include("dashboard.urls")),
     path("api/stats/", stats_api.StatsView.as_view(), name="stats"),
     path("", include("progress.urls")),
+    path("", include("privacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
