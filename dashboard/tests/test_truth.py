@@ -251,3 +251,19 @@ def test_every_registered_dimension_answers_on_the_stats_api(world, staff_user):
         assert isinstance(rows, list), name
     countries = stats(client, world, dimension="country", metrics="visits")["results"]
     assert {"country": "IN", "visits": 3} in countries and {"country": "GB", "visits": 1} in countries
+
+
+def test_every_dashboard_page_opens_and_shows_the_same_numbers(world, staff_user):
+    from dashboard import pages
+
+    client = staff(staff_user)
+    for name in pages.PAGES:
+        response = client.get(f"/dashboard/{name}/", {"site": world.site_id, "period": "7d"})
+        assert response.status_code == 200, name
+    cards = {card.label: card.value.replace(",", "") for card in pages.overview(scope()).cards}
+    assert (cards["Unique visitors"], cards["Visits"], cards["Page views"]) == ("8", "9", "11")
+    export = client.get(
+        "/dashboard/overview/", {"site": world.site_id, "period": "7d", "export": "csv", "table": "trend"}
+    )
+    rows = list(csv.DictReader(io.StringIO(export.content.decode())))
+    assert sum(int(r["Visits"]) for r in rows) == 9 and sum(int(r["Page views"]) for r in rows) == 11
