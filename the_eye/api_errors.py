@@ -73,18 +73,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     return response
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/health")
 
 
 def json_404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"error": "not_found", "detail": "No such resource.", "errors": []}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def json_500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             {"error": "server_error", "detail": "The server failed; nothing of the request was stored.", "errors": []},
             status=500,

@@ -24,7 +24,7 @@ def sender(**kw):
 def test_store_batch_inserts_in_chunks_and_skips_ids_already_stored(site, settings):
     settings.EVENTS_BULK_SIZE = 3
     accepted = ingest.accept(site=site, payload=[page_view() for _ in range(7)], sender=sender(), direct=True)
-    assert accepted.stored.as_dict() == {"inserted": 7, "duplicates": 0, "dropped": {}}
+    assert accepted.stored.as_dict() == {"inserted": 7, "duplicates": 0, "dropped": {}, "quarantined": 0}
     # The same events again, plus one new: only the new one is inserted.
     again = [page_view(id=i) for i in accepted.ids] + [page_view()]
     second = ingest.accept(site=site, payload=again, sender=sender(), direct=True)
@@ -36,9 +36,9 @@ def test_store_batch_inserts_in_chunks_and_skips_ids_already_stored(site, settin
 def test_a_job_run_twice_stores_its_events_once(site, queue, run_worker):
     accepted = ingest.accept(site=site, payload=[page_view(), page_view()], sender=sender())
     job = queue.fetch_job(accepted.job_id)
-    assert jobs.store_events(*job.args) == {"inserted": 2, "duplicates": 0, "dropped": {}}
+    assert jobs.store_events(*job.args) == {"inserted": 2, "duplicates": 0, "dropped": {}, "quarantined": 0}
     run_worker()
-    assert job.return_value() == {"inserted": 0, "duplicates": 2, "dropped": {}}
+    assert job.return_value() == {"inserted": 0, "duplicates": 2, "dropped": {}, "quarantined": 0}
     assert Event.objects.count() == 2
 
 
