@@ -140,10 +140,15 @@ def accept(*, site: Site, payload: Any, sender: Sender, direct: bool = False) ->
     return Accepted(ids=ids, queued=True, job_id=job.id)
 
 
-# Errors that mean "this value cannot be stored", not "the database is unreachable": a batch that
-# meets one is stored again event by event, and only the events that still fail are quarantined.
-# Anything else (a lost connection, a lock timeout) fails the job, which RQ retries whole.
-DATA_ERRORS = (DataError, ValueError, OverflowError, RecursionError)
+def data_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean "this value cannot be stored", not "the database is unreachable".
+
+    A batch that meets one is stored again event by event, and only the events that still fail
+    are quarantined. Anything else (a lost connection, a lock timeout) fails the job, which RQ
+    retries whole. The driver's own DataError is listed too: COPY runs on the driver's cursor,
+    whose errors Django does not translate.
+    """
+    return (DataError, connection.Database.DataError, ValueError, OverflowError, RecursionError)
 
 
 def store_batch(*, batch: dict[str, Any]) -> Stored:
@@ -172,7 +177,7 @@ def store_batch(*, batch: dict[str, Any]) -> Stored:
             result = _store_events(site=site, events=events, sender=sender, received_at=received_at)
             result.quarantined = quarantine(site=site, refused=refused, received_at=received_at)
         return result
-    except DATA_ERRORS as error:
+    except data_errors() as error:
         log.warning(
             "a batch of %d events for site %s met a data error (%s); storing them one by one",
             len(events),
@@ -185,7 +190,7 @@ def store_batch(*, batch: dict[str, Any]) -> Stored:
             try:
                 with transaction.atomic():  # a savepoint: a refused event leaves the batch usable
                     result.add(_store_events(site=site, events=[event], sender=sender, received_at=received_at))
-            except DATA_ERRORS as error:
+            except data_errors() as error:
                 refused.append((event, f"{type(error).__name__}: {error}"))
         result.quarantined = quarantine(site=site, refused=refused, received_at=received_at)
     return result

@@ -17,6 +17,7 @@ from typing import Any
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import Resolver404, resolve
 from rest_framework.views import APIView
 
 from events.validation import NUL_RULE, printable, text_rule
@@ -38,13 +39,34 @@ def _first_unstorable(request: HttpRequest) -> tuple[str, str] | None:
     return None
 
 
+def _view_class(request: HttpRequest) -> type | None:
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    return getattr(match.func, "cls", None)  # set by DRF's as_view()
+
+
+def error_response(
+    view_class: type | None, *, status: int, code: str, detail: str, field: str, rule: str
+) -> JsonResponse:
+    """An API error in the shape of the view that would have answered.
+
+    The Eye's shape `{error, detail, errors: [{field, rule}]}`, unless the view speaks another
+    format and says so with an `error_body(code=, field=, rule=)` static method.
+    """
+    shape = getattr(view_class, "error_body", None)
+    if shape is not None:
+        return JsonResponse(shape(code=code, field=field, rule=rule), status=status)
+    return JsonResponse({"error": code, "detail": detail, "errors": [{"field": field, "rule": rule}]}, status=status)
+
+
 def bad_request(request: HttpRequest, *, field: str, rule: str) -> HttpResponse:
     """The 400 answer for one broken rule: JSON for APIs, the styled page for HTML."""
     field = printable(field)
     if wants_json(request):
-        return JsonResponse(
-            {"error": "invalid_input", "detail": f"{field}: {rule}", "errors": [{"field": field, "rule": rule}]},
-            status=400,
+        return error_response(
+            _view_class(request), status=400, code="invalid_value", detail=f"{field}: {rule}", field=field, rule=rule
         )
     return render(request, "400.html", {"field": field, "rule": rule}, status=400)
 
@@ -62,7 +84,7 @@ class RequestGuardMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Any, view_args: Any, view_kwargs: Any
     ) -> HttpResponse | None:
-        view_class = getattr(view_func, "cls", None)  # set by DRF's as_view()
+        view_class = getattr(view_func, "cls", None)
         if not (isinstance(view_class, type) and issubclass(view_class, APIView)):
             return None
         allowed = [
@@ -72,13 +94,13 @@ class RequestGuardMiddleware:
         ]
         if request.method in allowed:
             return None
-        response = JsonResponse(
-            {
-                "error": "method_not_allowed",
-                "detail": f"Method {request.method} is not allowed here.",
-                "errors": [{"field": "method", "rule": f"must be one of {', '.join(allowed)}"}],
-            },
+        response = error_response(
+            view_class,
             status=405,
+            code="method_not_allowed",
+            detail=f"Method {request.method} is not allowed here.",
+            field="method",
+            rule=f"must be one of {', '.join(allowed)}",
         )
         response["Allow"] = ", ".join(allowed)
         return response

@@ -98,6 +98,11 @@ class LogCollection(OpenToSendersMixin, APIView):
     def get_exception_handler(self):
         return logs_store_exception_handler
 
+    @staticmethod
+    def error_body(*, code: str, field: str, rule: str) -> dict[str, Any]:
+        """The format's shape for errors answered before the view runs (`the_eye.guards`)."""
+        return logs_store.LogsStoreError(code.upper(), field=field, rule=rule).as_body()
+
     @extend_schema(
         operation_id="logs_create",
         request=LogSerializer(many=True),
