@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core import signals
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given
 from hypothesis import settings as hypothesis_settings
 from rest_framework.authtoken.models import Token
@@ -41,7 +43,15 @@ def api(site, queue, settings):
     # Generated Basic-auth headers make Django hash each password; a cheap hasher keeps the
     # run short (no password here is real).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    return schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    # The real WSGI handler closes the database connection after each request, which would end
+    # the test's transaction on PostgreSQL; Django's own test client switches this off the same way.
+    signals.request_started.disconnect(close_old_connections)
+    signals.request_finished.disconnect(close_old_connections)
+    try:
+        yield schemathesis.openapi.from_wsgi("/api/schema/?format=json", get_wsgi_application())
+    finally:
+        signals.request_started.connect(close_old_connections)
+        signals.request_finished.connect(close_old_connections)
 
 
 @pytest.mark.django_db
