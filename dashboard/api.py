@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from dashboard import queries
 from dashboard.scope import Scope, ScopeError, parse_scope
+from events.api.serializers import ErrorSerializer
 from rollups import definitions
 from the_eye.api_errors import ApiError
 
@@ -130,7 +131,12 @@ class StatsView(APIView):
             OpenApiParameter("limit", int, description=f"rows per dimension, at most {MAX_LIMIT}"),
             *[OpenApiParameter(name, str, description=f"filter on {name}") for name in definitions.filter_names()],
         ],
-        responses={200: dict},
+        responses={
+            200: dict,
+            400: OpenApiResponse(ErrorSerializer, description="a parameter broke a rule, named in `errors`"),
+            401: OpenApiResponse(ErrorSerializer, description="wrong credentials"),
+            403: OpenApiResponse(ErrorSerializer, description="not logged in, or not staff"),
+        },
     )
     def get(self, request: Request) -> Response:
         try:
@@ -138,7 +144,7 @@ class StatsView(APIView):
         except ScopeError as error:
             raise _bad(error.field, error.rule) from None
         limit_text = request.query_params.get("limit", "100")
-        if not limit_text.isdigit() or not 1 <= int(limit_text) <= MAX_LIMIT:
+        if not (limit_text.isascii() and limit_text.isdecimal()) or not 1 <= int(limit_text) <= MAX_LIMIT:
             raise _bad("limit", f"must be a whole number from 1 to {MAX_LIMIT}")
         dimension = request.query_params.get("dimension", "")
         body = stats(

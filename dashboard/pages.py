@@ -410,7 +410,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
         )
     chosen = tutorial or (f"{ranked[0].tutorial_id}|{ranked[0].language}" if ranked else "")
     tutorial_id, _, language = chosen.partition("|")
-    if tutorial_id.isdigit():
+    if tutorial_id.isascii() and tutorial_id.isdecimal() and len(tutorial_id) < 10:
         curve = queries.retention(scope=scope, tutorial_id=int(tutorial_id), language=language)
         name = next(
             (
@@ -471,7 +471,10 @@ def quality(scope: Scope) -> Page:
                 rows=[[d.reason, d.count] for d in dropped],
             )
         ],
-        note="Failed jobs keep their payload and error; see the queue dashboard.",
+        note=(
+            "Failed jobs keep their payload and error; see the queue dashboard. Quarantined events "
+            "(accepted, then refused by the database) are listed in admin with their reasons."
+        ),
     )
 
 

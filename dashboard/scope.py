@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from django.http import QueryDict
 
 from events.models import Site
+from events.validation import Rule, query_date
 from rollups import definitions
 
 PERIODS = {"today": 1, "yesterday": 1, "7d": 7, "10d": 10, "30d": 30, "90d": 90}
@@ -77,9 +78,9 @@ class Scope:
 
 def _date(params: QueryDict, name: str) -> date:
     try:
-        return date.fromisoformat(params[name])
-    except ValueError:
-        raise ScopeError(name, "must be a date like 2024-02-29") from None
+        return query_date(params[name])
+    except Rule as rule:
+        raise ScopeError(name, str(rule)) from None
 
 
 def parse_scope(*, params: QueryDict, today: date | None = None) -> Scope:

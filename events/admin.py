@@ -3,7 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
-from events.models import DroppedEvents, Event, EventNameRule, Session, Site, Visitor
+from events.models import DroppedEvents, Event, EventNameRule, QuarantinedEvent, Session, Site, Visitor
 
 
 @admin.register(Site)
@@ -94,6 +94,18 @@ class DroppedEventsAdmin(ReadOnlyAdmin):
     list_filter = ["reason", "site"]
     date_hierarchy = "day"
     ordering = ["-day", "site", "reason"]
+    list_select_related = ["site"]
+
+
+@admin.register(QuarantinedEvent)
+class QuarantinedEventAdmin(ReadOnlyAdmin):
+    """Accepted events the database refused, with the reason: each one is a rule the door lacks."""
+
+    list_display = ["quarantined_at", "site", "event_id", "reason"]
+    list_filter = ["site"]
+    search_fields = ["event_id", "reason"]
+    date_hierarchy = "quarantined_at"
+    ordering = ["-quarantined_at"]
     list_select_related = ["site"]
 
 

@@ -13,18 +13,19 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 from redis.exceptions import RedisError
 
 from events import enrichment
-from events.models import Event, Site
-from events.validation import TRUSTED_ONLY, EventValidationError, FieldError, validate_batch
+from events.models import DropReason, Event, QuarantinedEvent, Site
+from events.validation import TRUSTED_ONLY, EventValidationError, FieldError, printable, unstorable, validate_batch
 from rollups import update as rollups
 
 log = logging.getLogger(__name__)
@@ -63,9 +64,21 @@ class Stored:
     inserted: int = 0
     duplicates: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+    quarantined: int = 0
+
+    def add(self, other: Stored) -> None:
+        self.inserted += other.inserted
+        self.duplicates += other.duplicates
+        for reason, count in other.dropped.items():
+            self.dropped[reason] = self.dropped.get(reason, 0) + count
 
     def as_dict(self) -> dict[str, Any]:
-        return {"inserted": self.inserted, "duplicates": self.duplicates, "dropped": self.dropped}
+        return {
+            "inserted": self.inserted,
+            "duplicates": self.duplicates,
+            "dropped": self.dropped,
+            "quarantined": self.quarantined,
+        }
 
 
 @dataclass(frozen=True)
@@ -127,35 +140,119 @@ def accept(*, site: Site, payload: Any, sender: Sender, direct: bool = False) ->
     return Accepted(ids=ids, queued=True, job_id=job.id)
 
 
+def data_errors() -> tuple[type[BaseException], ...]:
+    """Errors that mean "this value cannot be stored", not "the database is unreachable".
+
+    A batch that meets one is stored again event by event, and only the events that still fail
+    are quarantined. Anything else (a lost connection, a lock timeout) fails the job, which RQ
+    retries whole. The driver's own DataError is listed too: COPY runs on the driver's cursor,
+    whose errors Django does not translate.
+    """
+    return (DataError, connection.Database.DataError, ValueError, OverflowError, RecursionError)
+
+
 def store_batch(*, batch: dict[str, Any]) -> Stored:
     """Enrich and insert one accepted batch; safe to run any number of times.
 
     Atomic: the whole batch is inserted or none of it. Events whose id is already stored are
     skipped (counted as duplicates), so a retried job or a client's resend never adds a row.
+    An event the database cannot keep never sinks its neighbours: it is set aside in
+    `QuarantinedEvent` with the reason (once per id) and the others are stored. Raises only
+    errors that are not about the data (the database is down), so the job is retried.
     """
     site = Site.objects.get(pk=batch["site"])
     received_at = datetime.fromisoformat(batch["received_at"])
-    rows, dropped = enrichment.enrich(
-        events=batch["events"], site=site, sender=batch["sender"], received_at=received_at
-    )
+    sender = batch["sender"]
+    # Batches queued before the door knew a rule meet the same rules here.
+    events: list[dict[str, Any]] = []
+    refused: list[tuple[dict[str, Any], str]] = []
+    for event in batch["events"]:
+        broken = unstorable(event)
+        if broken:
+            refused.append((event, "; ".join(f"{place}: {rule}" for place, rule in broken)))
+        else:
+            events.append(event)
+    try:
+        with transaction.atomic():
+            result = _store_events(site=site, events=events, sender=sender, received_at=received_at)
+            result.quarantined = quarantine(site=site, refused=refused, received_at=received_at)
+        return result
+    except data_errors() as error:
+        log.warning(
+            "a batch of %d events for site %s met a data error (%s); storing them one by one",
+            len(events),
+            site.pk,
+            error,
+        )
+    result = Stored()
+    with transaction.atomic():
+        for event in events:
+            try:
+                with transaction.atomic():  # a savepoint: a refused event leaves the batch usable
+                    result.add(_store_events(site=site, events=[event], sender=sender, received_at=received_at))
+            except data_errors() as error:
+                refused.append((event, f"{type(error).__name__}: {error}"))
+        result.quarantined = quarantine(site=site, refused=refused, received_at=received_at)
+    return result
+
+
+def _store_events(*, site: Site, events: list[dict[str, Any]], sender: dict[str, Any], received_at: datetime) -> Stored:
+    """Enrich and insert events, with their sessions, counters and rollups; inside a transaction."""
+    rows, dropped = enrichment.enrich(events=events, site=site, sender=sender, received_at=received_at)
     result = Stored(dropped=enrichment.totals(dropped))
     size = max(1, settings.EVENTS_BULK_SIZE)
     new_rows: list[dict[str, Any]] = []
-    with transaction.atomic():
-        # Sessions and visitors: locked and placed before the insert, counted after it.
-        plan = enrichment.before_insert(site=site, rows=rows)
-        for start in range(0, len(rows), size):
-            chunk = rows[start : start + size]
-            new_ids = insert_rows(chunk)
-            new_rows += [row for row in chunk if row["id"] in new_ids]
-            result.inserted += len(new_ids)
-            result.duplicates += len(chunk) - len(new_ids)
-        enrichment.after_insert(
-            site=site, plan=plan, rows=rows, new_ids={row["id"] for row in new_rows}, dropped=dropped
-        )
-        # Dashboards' counters move in the same transaction as the rows they count.
-        rollups.record(rows=new_rows, relabelled=plan.relabelled)
+    # Sessions and visitors: locked and placed before the insert, counted after it.
+    plan = enrichment.before_insert(site=site, rows=rows)
+    for start in range(0, len(rows), size):
+        chunk = rows[start : start + size]
+        new_ids = insert_rows(chunk)
+        new_rows += [row for row in chunk if row["id"] in new_ids]
+        result.inserted += len(new_ids)
+        result.duplicates += len(chunk) - len(new_ids)
+    enrichment.after_insert(site=site, plan=plan, rows=rows, new_ids={row["id"] for row in new_rows}, dropped=dropped)
+    # Dashboards' counters move in the same transaction as the rows they count.
+    rollups.record(rows=new_rows, relabelled=plan.relabelled)
     return result
+
+
+def quarantine(*, site: Site, refused: list[tuple[dict[str, Any], str]], received_at: datetime) -> int:
+    """Keep events the database refused, with their reasons; return how many were new.
+
+    Idempotent on (site, event id), and counted once as dropped (reason "quarantined") on the
+    day they were received. Must run inside the batch's transaction.
+    """
+    if not refused:
+        return 0
+    wanted = {str(event.get("id", "")): (event, reason) for event, reason in refused}
+    known = set(
+        QuarantinedEvent.objects.filter(site=site, event_id__in=list(wanted)).values_list("event_id", flat=True)
+    )
+    fresh = [
+        QuarantinedEvent(
+            site=site,
+            event_id=printable(event_id)[:64],
+            received_at=received_at,
+            reason=printable(reason)[:2000],
+            payload=_escaped_json(event),
+        )
+        for event_id, (event, reason) in wanted.items()
+        if event_id not in known
+    ]
+    QuarantinedEvent.objects.bulk_create(fresh, ignore_conflicts=True)
+    if fresh:
+        log.warning("quarantined %d events of site %s", len(fresh), site.pk)
+        day = received_at.astimezone(UTC).date()
+        enrichment.record_dropped(site_id=site.pk, counts=Counter({(day, DropReason.QUARANTINED): len(fresh)}))
+    return len(fresh)
+
+
+def _escaped_json(event: dict[str, Any]) -> str:
+    # ensure_ascii writes NUL and lone surrogates as \u escapes, which every database keeps.
+    try:
+        return json.dumps(event, ensure_ascii=True, default=str)
+    except (RecursionError, ValueError):
+        return printable(repr(event))[:20000]
 
 
 _COLUMNS = [f for f in Event._meta.concrete_fields]

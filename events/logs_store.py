@@ -25,7 +25,7 @@ from django.conf import settings
 
 from events import ingest
 from events.models import Event, Site
-from events.validation import EventValidationError, number, register_event_type, required, text
+from events.validation import EventValidationError, number, printable, register_event_type, required, text, unstorable
 
 CATEGORY = "logs_store"
 TYPES = ("CLICK", "VIEW", "NAVIGATE")
@@ -58,7 +58,7 @@ class LogsStoreError(Exception):
     def as_body(self) -> dict[str, Any]:
         body: dict[str, Any] = {"success": False, "code": self.code}
         if self.field:
-            body["field"] = self.field
+            body["field"] = printable(self.field)
         if self.rule:
             body["rule"] = self.rule
         return body
@@ -83,7 +83,10 @@ def parse_time(value: Any) -> datetime:
     moment = datetime.fromisoformat(raw)
     if moment.tzinfo is None:
         raise ValueError("must carry a UTC offset such as -06:00 or Z")
-    return moment.astimezone(UTC)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the calendar's end in UTC
+        raise ValueError("must lie between the year 2000 and now") from None
 
 
 def _check_action(action: Any, where: str) -> None:
@@ -97,7 +100,7 @@ def _check_action(action: Any, where: str) -> None:
         raise LogsStoreError("MISSING_TIME_VALUE", field=f"{where}.time", rule="is required")
     try:
         parse_time(action["time"])
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise LogsStoreError("INVALID_TIME_FORMAT", field=f"{where}.time", rule=str(error)) from None
     if action["type"] not in TYPES:
         raise LogsStoreError("INVALID_ACTION_TYPE", field=f"{where}.type", rule="must be CLICK, VIEW or NAVIGATE")
@@ -117,6 +120,12 @@ def check_logs(payload: Any) -> list[tuple[str, str]]:
     """
     if not isinstance(payload, list) or not payload:
         raise LogsStoreError("NO_LOGS_PROVIDED", field="body", rule="must be a non-empty array of logs")
+    # Values no store can keep (NUL, lone surrogates, NaN, deep nesting) are refused first: the
+    # checks below, and turning actions into events, would stumble on them.
+    found = unstorable(payload)
+    if found:
+        where, rule = found[0]
+        raise LogsStoreError("INVALID_VALUE", field=where, rule=rule)
     places: list[tuple[str, str]] = []
     for i, log in enumerate(payload):
         where = f"[{i}]"

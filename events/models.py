@@ -279,6 +279,7 @@ class DropReason(models.TextChoices):
     BOT = "bot", "Bot or headless browser"
     INVALID = "invalid", "Refused at the door (400)"
     DUPLICATE = "duplicate", "Already stored (same event id)"
+    QUARANTINED = "quarantined", "Accepted, but the database refused it (quarantined)"
 
 
 class DroppedEvents(models.Model):
@@ -295,6 +296,31 @@ class DroppedEvents(models.Model):
 
     def __str__(self) -> str:
         return f"{self.site} {self.day} {self.reason}: {self.count}"
+
+
+class QuarantinedEvent(models.Model):
+    """An accepted event the database refused, kept with the reason instead of sinking its batch.
+
+    The door refuses every value it knows a store cannot keep, so a row here means a rule is
+    missing there. `payload` is the event as JSON text with every non-ASCII character escaped,
+    which any database can hold whatever the event contained.
+    """
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="quarantined_events")
+    event_id = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    quarantined_at = models.DateTimeField(auto_now_add=True)
+    reason = models.TextField()
+    payload = models.TextField()
+
+    class Meta:
+        constraints = [
+            # A retried job quarantines each event once.
+            models.UniqueConstraint(fields=["site", "event_id"], name="quarantined_once_per_site")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event_id}: {self.reason[:80]}"
 
 
 class EventNameRule(models.Model):

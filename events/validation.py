@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import math
 import re
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -39,7 +40,7 @@ class FieldError:
     rule: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"index": self.index, "field": self.field, "rule": self.rule}
+        return {"index": self.index, "field": printable(self.field), "rule": self.rule}
 
 
 class EventValidationError(Exception):
@@ -59,6 +60,73 @@ class EventValidationError(Exception):
 
 
 Validator = Callable[[Any], Any]
+
+
+# --- What both stores can keep ----------------------------------------------------------------
+# PostgreSQL refuses NUL in text and JSON, lone UTF-16 surrogates (not UTF-8), NaN and Infinity in
+# JSON; SQLite keeps them, so without these rules a batch stored fine in development and failed in
+# production. Deeper nesting than this is no real event and costs recursion in every later step.
+MAX_DEPTH = 32
+# Events: from the year 2000 to a few minutes ahead (EVENTS_MAX_FUTURE_SECONDS). Query bounds: a
+# wider window, still far from the ends of Python's and the databases' calendars (years 1–9999),
+# so a bound plus or minus a day or a period never overflows.
+EARLIEST_EVENT = datetime(2000, 1, 1, tzinfo=UTC)
+QUERY_DATES = (date(1900, 1, 1), date(8999, 12, 31))
+
+NUL_RULE = "must not contain the NUL character (\\u0000)"
+SURROGATE_RULE = "must be valid Unicode text (no lone surrogate such as \\ud800)"
+FINITE_RULE = "must be a finite number (not NaN or Infinity)"
+DEPTH_RULE = f"must nest objects and arrays at most {MAX_DEPTH} levels deep"
+
+
+def text_rule(value: str) -> str | None:
+    """The rule a string breaks for the stores, or None when both can keep it."""
+    if "\x00" in value:
+        return NUL_RULE
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return SURROGATE_RULE
+    return None
+
+
+def printable(value: str) -> str:
+    """`value` safe to echo in an error body: NUL and lone surrogates written as escapes."""
+    if text_rule(value) is None:
+        return value
+    return value.replace("\x00", "\\u0000").encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def unstorable(value: Any, *, where: str = "", depth: int = 0) -> list[tuple[str, str]]:
+    """Every place in `value` (keys included) that a store cannot keep, as (field path, rule).
+
+    Walks iteratively, so any depth is safe to inspect; below `MAX_DEPTH` it stops and reports
+    the depth once. Paths read `data.a.b`, `[0].actions[1].time`.
+    """
+    found: list[tuple[str, str]] = []
+    stack: list[tuple[Any, str, int]] = [(value, where, depth)]
+    while stack:
+        item, place, level = stack.pop()
+        if isinstance(item, str):
+            rule = text_rule(item)
+            if rule:
+                found.append((place, rule))
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                found.append((place, FINITE_RULE))
+        elif isinstance(item, dict | list):
+            if level >= MAX_DEPTH:
+                found.append((place, DEPTH_RULE))
+                continue
+            if isinstance(item, list):
+                stack.extend((v, f"{place}[{i}]", level + 1) for i, v in reversed(list(enumerate(item))))
+                continue
+            for key, v in reversed(list(item.items())):
+                inner = f"{place}.{key}" if place else str(key)
+                if isinstance(key, str) and text_rule(key):
+                    found.append((inner, f"key {text_rule(key)}"))
+                stack.append((v, inner, level + 1))
+    return found
 
 
 # --- Value rules -----------------------------------------------------------------------------
@@ -183,11 +251,14 @@ def timestamp(value: Any) -> str:
         raise Rule("must be an ISO 8601 date-time such as 2024-02-01T09:15:27Z") from None
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
+    try:
+        moment = moment.astimezone(UTC)
+    except OverflowError:  # 9999-12-31T23:59:59-05:00 is past the calendar's end in UTC
+        raise Rule("must lie between the year 2000 and now") from None
     limit = datetime.now(UTC) + timedelta(seconds=settings.EVENTS_MAX_FUTURE_SECONDS)
     if moment > limit:
         raise Rule(f"must not be more than {settings.EVENTS_MAX_FUTURE_SECONDS} seconds in the future")
-    if moment.year < 2000:
+    if moment < EARLIEST_EVENT:
         raise Rule("must not be before the year 2000")
     return moment.isoformat()
 
@@ -355,6 +426,55 @@ register_event_type(
 )
 
 
+# --- Query parameters (the read side) --------------------------------------------------------
+
+_UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
+
+
+def _in_query_window(day: date) -> None:
+    first, last = QUERY_DATES
+    if not first <= day <= last:
+        raise Rule(f"must lie between {first.isoformat()} and {last.isoformat()}")
+
+
+def query_date(value: str) -> date:
+    """A day `YYYY-MM-DD` within `QUERY_DATES`; raises `Rule`."""
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        raise Rule("must be a date like 2024-02-29") from None
+    _in_query_window(day)
+    return day
+
+
+def query_moment(value: str) -> datetime | date:
+    """A date (`2024-02-01`) or an ISO 8601 date-time from a query string; raises `Rule`.
+
+    A date-time comes back in UTC (naive means UTC), so an offset PostgreSQL would refuse, such
+    as `+18:21`, never reaches it. A `+` of an offset arrives as a space when the client did not
+    percent-encode it, so a space after the time is read as `+`. Both lie within `QUERY_DATES`.
+    """
+    raw = value.strip()
+    if len(raw) == 10:
+        return query_date(raw)
+    unencoded = _UNENCODED_OFFSET.fullmatch(raw)
+    if unencoded:
+        raw = f"{unencoded[1]}+{unencoded[2]}"
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Rule("must be a date (YYYY-MM-DD) or an ISO 8601 date-time") from None
+    _in_query_window(moment.date())
+    moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def day_bounds(day: date) -> tuple[datetime, datetime]:
+    """The first moment of `day` and of the day after, in UTC."""
+    start = datetime.combine(day, time.min, tzinfo=UTC)
+    return start, start + timedelta(days=1)
+
+
 # --- Validation ------------------------------------------------------------------------------
 
 
@@ -377,7 +497,10 @@ def validate_event(raw: Any, *, index: int, allow_custom: bool) -> tuple[dict[st
     """Check one event; return its clean form and the rules it broke (empty when valid)."""
     if not isinstance(raw, dict):
         return {}, [FieldError(index, "", "each event must be a JSON object")]
-    errors: list[FieldError] = []
+    # Values no store can keep are reported alone: the rules below would stumble on them.
+    errors = [FieldError(index, place, rule) for place, rule in unstorable(raw)]
+    if errors:
+        return {}, errors
     clean: dict[str, Any] = {}
     for name in raw:
         if name not in TOP_LEVEL:

@@ -16,6 +16,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from events.validation import printable
+
 log = logging.getLogger(__name__)
 
 
@@ -45,7 +47,9 @@ def _flatten(data: Any, prefix: str = "") -> list[dict[str, Any]]:
         return out
     if isinstance(data, list):
         return [item for value in data for item in _flatten(value, prefix)]
-    return [{"field": prefix, "rule": str(data)}]
+    # A rule may quote the input ("\ud800" is not a valid choice); echoed raw, a lone surrogate
+    # would make the JSON renderer itself fail.
+    return [{"field": printable(prefix), "rule": printable(str(data))}]
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
@@ -68,23 +72,23 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     else:
         detail = exc.detail if isinstance(exc, exceptions.APIException) else str(exc)
         code = exc.get_codes() if isinstance(exc, exceptions.APIException) else "error"
-        body = {"error": code if isinstance(code, str) else "error", "detail": str(detail), "errors": []}
+        body = {"error": code if isinstance(code, str) else "error", "detail": printable(str(detail)), "errors": []}
     response.data = body
     return response
 
 
-def _wants_json(request: HttpRequest) -> bool:
+def wants_json(request: HttpRequest) -> bool:
     return request.path.startswith("/api/") or request.path.startswith("/health")
 
 
 def json_404(request: HttpRequest, exception: Exception) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse({"error": "not_found", "detail": "No such resource.", "errors": []}, status=404)
     return defaults.page_not_found(request, exception)
 
 
 def json_500(request: HttpRequest) -> HttpResponse:
-    if _wants_json(request):
+    if wants_json(request):
         return JsonResponse(
             {"error": "server_error", "detail": "The server failed; nothing of the request was stored.", "errors": []},
             status=500,

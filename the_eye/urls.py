@@ -4,6 +4,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+import the_eye.schema  # noqa: F401 (registers the schema's extensions)
 from dashboard import api as stats_api
 from the_eye import views
 

@@ -82,3 +82,42 @@ def test_a_bad_parameter_is_a_400_naming_the_field_and_the_rule(client, staff_us
     response = client.get(f"/api/stats/?{query}")
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field and response.json()["errors"][0]["rule"]
+
+
+# --- Input that used to answer 500 (issue 12, findings 3 and 4) ---------------------------------
+
+FILTER_NUL = [f"{name}=a%00b" for name in ("path", "country", "site", "course", "browser", "language", "device_type")]
+
+
+@pytest.mark.parametrize(
+    "query,field",
+    [
+        ("from=9999-12-30", "from"),
+        ("from=9999-12-30&to=9999-12-31", "from"),
+        ("from=2024-01-01&to=9999-12-31", "to"),
+        ("from=0001-01-01", "from"),
+        ("limit=%C2%B2", "limit"),  # "²" is a digit to str.isdigit() but not to int()
+        ("dimension=%00", "dimension"),
+        *[(query, query.split("=")[0]) for query in FILTER_NUL],
+    ],
+)
+def test_far_dates_and_nul_in_any_filter_are_a_400_naming_the_field(client, staff_user, traffic, query, field):
+    client.force_login(staff_user)
+    response = client.get(f"/api/stats/?{query}")
+    assert response.status_code == 400, response.content
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_a_nul_in_a_basic_auth_user_name_is_refused_as_wrong_credentials_on_every_read_api(client, staff_user, site):
+    for url in ("/api/stats/", "/api/events/", "/api/logs/", "/api/events/00000000-0000-4000-8000-000000000001/"):
+        response = client.get(url, HTTP_AUTHORIZATION=basic("staff\x00", "staff-pass-123"))
+        assert response.status_code in (401, 403), url
+        assert response["Content-Type"] == "application/json"
+
+
+def test_an_unknown_method_is_a_405_before_credentials_are_asked_for(client):
+    for method in ("TRACE", "PUT", "DELETE", "PATCH"):
+        response = client.generic(method, "/api/stats/")
+        assert response.status_code == 405, method
+        assert response["Allow"] == "GET, HEAD, OPTIONS"
+        assert response.json()["errors"] == [{"field": "method", "rule": "must be one of GET, HEAD, OPTIONS"}]

@@ -169,3 +169,38 @@ def test_the_courses_page_shows_completion_and_a_retention_curve_from_learner_pr
     table = list(csv.reader(io.StringIO(export)))
     assert sum(int(r[3]) for r in table[1:]) == len(rows)  # every started tutorial is counted once
     assert sum(int(r[4]) for r in table[1:]) == sum(1 for r in rows if r.completed)
+
+
+# --- Input that used to answer 500 (issue 12, finding 4) ----------------------------------------
+
+BAD_QUERIES = [
+    "from=9999-12-30",
+    "from=2024-01-01&to=9999-12-31",
+    "from=0001-01-01",
+    "path=%2F%00",
+    "country=I%00",
+    "course=a%00",
+    "browser=%00",
+    "language=%00",
+    "site=%00",
+    "visitor=%00",
+    "tutorial=%C2%B2%7Cen",
+]
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+@pytest.mark.parametrize("url", ["/dashboard/", "/dashboard/visitors/"])
+def test_far_dates_and_nul_in_any_filter_are_a_styled_400_page(staff_client, site, url, query):
+    response = staff_client.get(f"{url}?{query}")
+    if query.startswith("tutorial="):  # not a tutorial id: the page shows the first tutorial instead
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "<html" in page.lower() and query.split("=")[0] in page
+
+
+@pytest.mark.parametrize("query", BAD_QUERIES)
+def test_the_content_teams_courses_page_answers_400_not_500(content_client, site, query):
+    response = content_client.get(f"/dashboard/courses/?{query}")
+    assert response.status_code == (200 if query.startswith("tutorial=") else 400)

@@ -16,6 +16,7 @@ from django.http.request import RawPostDataException
 
 from events.ingest import Sender
 from events.models import Site
+from events.validation import DEPTH_RULE, text_rule
 from the_eye.api_errors import ApiError
 
 JSON_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon without a preflight
@@ -25,7 +26,7 @@ def read_json_body(request: HttpRequest) -> Any:
     """Return the decoded JSON body or raise `ApiError` (413, 415 or 400)."""
     limit = settings.EVENTS_MAX_BODY_BYTES
     declared = request.META.get("CONTENT_LENGTH") or "0"
-    if declared.isdigit() and int(declared) > limit:
+    if declared.isdecimal() and int(declared) > limit:
         raise _too_large(limit)
     content_type = (request.content_type or "").lower()
     if content_type not in JSON_TYPES:
@@ -56,6 +57,13 @@ def read_json_body(request: HttpRequest) -> Any:
             code="malformed_json",
             detail=f"The body is not valid JSON: {error}",
             errors=[{"field": "body", "rule": "must be valid JSON"}],
+        ) from None
+    except RecursionError:  # thousands of nested brackets exhaust the decoder's stack
+        raise ApiError(
+            status_code=400,
+            code="too_deep",
+            detail="The body nests too deeply.",
+            errors=[{"field": "body", "rule": DEPTH_RULE}],
         ) from None
 
 
@@ -97,6 +105,13 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     first = payload[0] if isinstance(payload, list) and payload else payload
     if not public_id and isinstance(first, dict) and isinstance(first.get("site_id"), str):
         public_id = first["site_id"].strip()
+    if public_id and text_rule(public_id):
+        raise ApiError(
+            status_code=400,
+            code="unknown_site",
+            detail="The site id is not valid text.",
+            errors=[{"field": "site_id", "rule": text_rule(public_id)}],
+        )
     if public_id:
         site = Site.objects.by_public_id(public_id)
         if site is None:

@@ -2,34 +2,15 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime
 
 import django_filters
 from django import forms
 from django.db.models import Q, QuerySet
 
 from events.models import Event
-from events.validation import normalise_key
+from events.validation import Rule, day_bounds, normalise_key, query_moment
 from rollups.definitions import Role
-
-_UNENCODED_OFFSET = re.compile(r"(.+:\d{2}(?:\.\d+)?) (\d{2}(?::?\d{2})?)")
-
-
-def parse_moment(value: str) -> datetime | date:
-    """A date (`2024-02-01`) or an ISO 8601 date-time as given in a query string; naive means UTC.
-
-    A `+` of an offset arrives as a space when the client did not percent-encode it, so a space
-    after the time is read as `+`. Raises `ValueError` for anything else.
-    """
-    raw = value.strip()
-    if len(raw) == 10:
-        return date.fromisoformat(raw)
-    unencoded = _UNENCODED_OFFSET.fullmatch(raw)
-    if unencoded:
-        raw = f"{unencoded[1]}+{unencoded[2]}"
-    moment = datetime.fromisoformat(raw)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 class MomentField(forms.CharField):
@@ -40,11 +21,9 @@ class MomentField(forms.CharField):
         if not value:
             return None
         try:
-            return parse_moment(value)
-        except ValueError:
-            raise forms.ValidationError(
-                "must be a date (YYYY-MM-DD) or an ISO 8601 date-time", code="invalid"
-            ) from None
+            return query_moment(value)
+        except Rule as rule:
+            raise forms.ValidationError(str(rule), code="invalid") from None
 
 
 class MomentFilter(django_filters.Filter):
@@ -61,10 +40,10 @@ class MomentFilter(django_filters.Filter):
             return qs
         if isinstance(value, datetime):
             return qs.filter(timestamp__gte=value) if self.bound == "start" else qs.filter(timestamp__lte=value)
-        midnight = datetime.combine(value, time.min, tzinfo=UTC)
+        midnight, next_midnight = day_bounds(value)
         if self.bound == "start":
             return qs.filter(timestamp__gte=midnight)
-        return qs.filter(timestamp__lt=midnight + timedelta(days=1))
+        return qs.filter(timestamp__lt=next_midnight)
 
 
 class EventTypeKeyFilter(django_filters.CharFilter):

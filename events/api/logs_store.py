@@ -20,8 +20,8 @@ from rest_framework.views import APIView
 from events import cors, logs_store
 from events.api import doors
 from events.api.access import OpenToSendersMixin
-from events.api.filters import parse_moment
 from events.models import Site
+from events.validation import query_moment
 from the_eye.api_errors import ApiError
 from the_eye.api_errors import exception_handler as eye_exception_handler
 
@@ -82,11 +82,9 @@ def _bound(value: str | None, *, end: bool) -> datetime | None:
     if not value:
         return None
     try:
-        moment = parse_moment(value)
-    except ValueError:
-        raise logs_store.LogsStoreError(
-            "INVALID_TIME_FORMAT", field="to" if end else "from", rule="must be an ISO 8601 date-time or a date"
-        ) from None
+        moment = query_moment(value)
+    except ValueError as error:
+        raise logs_store.LogsStoreError("INVALID_TIME_FORMAT", field="to" if end else "from", rule=str(error)) from None
     if isinstance(moment, datetime):
         return moment
     # A date alone: from its first moment, or to its last (the whole day is included).
@@ -99,6 +97,11 @@ class LogCollection(OpenToSendersMixin, APIView):
 
     def get_exception_handler(self):
         return logs_store_exception_handler
+
+    @staticmethod
+    def error_body(*, code: str, field: str, rule: str) -> dict[str, Any]:
+        """The format's shape for errors answered before the view runs (`the_eye.guards`)."""
+        return logs_store.LogsStoreError(code.upper(), field=field, rule=rule).as_body()
 
     @extend_schema(
         operation_id="logs_create",

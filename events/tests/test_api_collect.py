@@ -192,3 +192,75 @@ def test_a_shared_position_is_kept_only_for_sites_that_ask_for_positions(client,
     post(client, page_view(geo=position), **origin)
     run_worker()
     assert Event.objects.filter(latitude=19.13, longitude=72.91).count() == 1
+
+
+# --- Values the stores cannot keep, and input that used to answer 500 (issue 12, findings 2 and 3) ---
+
+EVENT_JSON = (
+    '{"session_id": "s1", "category": "page_interaction", "name": "page_view", '
+    '"timestamp": "2024-01-01T00:00:00Z", "data": {"host": "x.org", "path": "/", "extra": %s}}'
+)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ('"a\\u0000b"', "data.extra"),
+        ('"\\ud800"', "data.extra"),
+        ("NaN", "data.extra"),
+        ("Infinity", "data.extra"),
+        ("-Infinity", "data.extra"),
+        ("1e400", "data.extra"),
+        ('{"k\\u0000": 1}', "data.extra.k\\u0000"),
+    ],
+)
+def test_a_value_postgresql_cannot_keep_is_a_400_naming_the_field_and_nothing_is_queued(
+    client, site, queue, extra, field
+):
+    good = json.dumps(page_view())
+    response = post(client, f"[{good}, {EVENT_JSON % extra}]")
+    assert response.status_code == 400
+    errors = response.json()["errors"]
+    assert [(e["index"], e["field"]) for e in errors] == [(1, field)]
+    assert queue.count == 0 and Event.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_a_nul_in_the_site_id_field_or_header_is_a_400_not_a_500(client, site, queue):
+    field = post(client, [page_view(site_id="abc\x00")])
+    header = post(client, [page_view()], HTTP_X_SITE_ID="abc\x00")
+    assert (field.status_code, header.status_code) == (400, 400)
+    assert field.json()["errors"][0]["field"] == "site_id"
+    assert header.json()["errors"][0]["field"] == "X-Site-Id"
+    assert queue.count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("levels", [40, 900, 10_000])
+def test_data_nested_hundreds_or_thousands_deep_is_a_400_not_a_500(client, site, queue, levels):
+    nested = "[" * levels + "]" * levels
+    response = post(client, EVENT_JSON % nested)
+    assert response.status_code == 400
+    assert "32 levels" in response.json()["errors"][0]["rule"]
+    assert queue.count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00"])
+def test_a_timestamp_past_either_end_of_the_calendar_is_a_400_not_a_500(client, site, queue, moment):
+    response = post(client, [page_view(timestamp=moment)])
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"index": 0, "field": "timestamp", "rule": "must lie between the year 2000 and now"}
+    ]
+
+
+@pytest.mark.django_db
+def test_a_nul_in_a_header_is_a_400_before_the_site_or_session_is_looked_up(client, site, queue):
+    response = post(client, [page_view()], HTTP_USER_AGENT="Mozilla\x00")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "User-Agent", "rule": "must not contain the NUL character (\\u0000)"}
+    ]
+    assert queue.count == 0

@@ -227,3 +227,33 @@ def test_the_browsable_api_renders_for_staff(staff_client, site):
     response = staff_client.get(URL, HTTP_ACCEPT="text/html")
     assert response.status_code == 200
     assert b"Event Collection" in response.content and b"spoken-tutorial.org" in response.content
+
+
+# --- Filters that used to answer 500 (issue 12, finding 4) --------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [
+        ({"end_time": "9999-12-31"}, "end_time"),
+        ({"start_time": "0001-01-01"}, "start_time"),
+        ({"start_time": "9999-12-31T23:59:59-05:00"}, "start_time"),
+        ({"path": "/\x00"}, "path"),
+        ({"user": "\x00"}, "user"),
+        ({"site": "\x00"}, "site"),
+        ({"session_id": "a\x00"}, "session_id"),
+    ],
+)
+def test_far_dates_and_nul_in_a_filter_are_a_400_naming_the_filter(admin_client, params, field):
+    response = admin_client.get(URL, params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+
+
+@pytest.mark.django_db
+def test_an_offset_postgresql_refuses_is_read_as_the_moment_it_names(admin_client, site):
+    # 2024-03-10T12:00Z is 2024-03-11T06:21 at +18:21, an offset PostgreSQL would not accept.
+    store(site, event(), event(timestamp="2024-03-10T13:00:00Z"))
+    body = read(admin_client, start_time="2024-03-11T06:21:00+18:21", end_time="2024-03-11T06:21:00+18:21")
+    assert [e["timestamp"] for e in body["results"]] == ["2024-03-10T12:00:00Z"]

@@ -98,6 +98,35 @@ def test_the_schema_is_openapi_3_and_covers_every_endpoint_with_its_bodies(schem
         assert "application/json" in paths[path][method]["requestBody"]["content"]
 
 
+def test_collecting_bodies_are_json_only_and_hold_at_least_one_item_as_the_doors_demand(schema, client, site):
+    paths = schema["paths"]
+    for path in ("/api/events/", "/api/logs/"):
+        body = paths[path]["post"]["requestBody"]["content"]
+        assert list(body) == ["application/json"], path  # no form or multipart: those answer 415
+        schema_of = body["application/json"]["schema"]
+        array = next(s for s in schema_of.get("oneOf", [schema_of]) if s.get("type") == "array")
+        assert (array["minItems"], array["maxItems"]) == (1, 1000)
+        # `[]` is outside the schema, and the door refuses it.
+        assert client.post(path, "[]", content_type="application/json").status_code == 400
+        assert client.post(path, "a=1", content_type="application/x-www-form-urlencoded").status_code == 415
+    for path, method in [
+        ("/api/stats/", "get"),
+        ("/api/progress/", "get"),
+        ("/api/progress/{id}/", "get"),
+        ("/api/progress/heartbeat/", "post"),
+    ]:
+        assert {"400", "403"} <= set(paths[path][method]["responses"]), path
+
+
+@pytest.mark.django_db
+def test_trace_and_other_undefined_methods_answer_405_on_every_api_path(client, schema):
+    for path in schema["paths"]:
+        url = path.replace("{id}", "00000000-0000-4000-8000-000000000001" if "events" in path else "1")
+        response = client.generic("TRACE", url)
+        assert response.status_code == 405, (path, response.status_code)
+        assert "TRACE" not in response["Allow"]
+
+
 def test_the_schema_describes_the_error_bodies_and_the_filters(schema):
     components = schema["components"]["schemas"]
     assert set(components["Error"]["properties"]) >= {"error", "detail", "errors"}

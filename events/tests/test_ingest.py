@@ -24,7 +24,7 @@ def sender(**kw):
 def test_store_batch_inserts_in_chunks_and_skips_ids_already_stored(site, settings):
     settings.EVENTS_BULK_SIZE = 3
     accepted = ingest.accept(site=site, payload=[page_view() for _ in range(7)], sender=sender(), direct=True)
-    assert accepted.stored.as_dict() == {"inserted": 7, "duplicates": 0, "dropped": {}}
+    assert accepted.stored.as_dict() == {"inserted": 7, "duplicates": 0, "dropped": {}, "quarantined": 0}
     # The same events again, plus one new: only the new one is inserted.
     again = [page_view(id=i) for i in accepted.ids] + [page_view()]
     second = ingest.accept(site=site, payload=again, sender=sender(), direct=True)
@@ -36,9 +36,9 @@ def test_store_batch_inserts_in_chunks_and_skips_ids_already_stored(site, settin
 def test_a_job_run_twice_stores_its_events_once(site, queue, run_worker):
     accepted = ingest.accept(site=site, payload=[page_view(), page_view()], sender=sender())
     job = queue.fetch_job(accepted.job_id)
-    assert jobs.store_events(*job.args) == {"inserted": 2, "duplicates": 0, "dropped": {}}
+    assert jobs.store_events(*job.args) == {"inserted": 2, "duplicates": 0, "dropped": {}, "quarantined": 0}
     run_worker()
-    assert job.return_value() == {"inserted": 0, "duplicates": 2, "dropped": {}}
+    assert job.return_value() == {"inserted": 0, "duplicates": 2, "dropped": {}, "quarantined": 0}
     assert Event.objects.count() == 2
 
 
@@ -131,3 +131,80 @@ def test_the_staged_insert_used_after_a_lost_race_skips_ids_stored_meanwhile(sit
         new_ids = ingest._insert_postgresql_staged(cursor, Event._meta.db_table, rows)
     assert new_ids == {"9d0c8f1e-1111-4c55-9d0e-1f2a3b4c5d6e"}
     assert Event.objects.count() == 3
+
+
+# --- One event never sinks its neighbours (issue 12, finding 2) ---------------------------------
+
+
+def queued_batch(site, *, bad: dict) -> dict:
+    """A batch as the door queues it, plus one event that skipped today's door rules (as a batch
+    queued before a rule existed would have)."""
+    from datetime import UTC, datetime
+
+    from events.validation import validate_batch
+
+    good = validate_batch([page_view(), page_view()], allow_custom=False)
+    bad_event = {**good[0], "id": "00000000-0000-4000-8000-00000000000b", **bad}
+    return {
+        "site": site.pk,
+        "received_at": datetime.now(UTC).isoformat(),
+        "sender": sender().as_dict(),
+        "events": [good[0], bad_event, good[1]],
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("bad", "reason"),
+    [
+        ({"title": "a\x00b"}, "title: must not contain the NUL character"),
+        ({"user": "\ud800"}, "user: must be valid Unicode text"),
+        ({"data": {"host": "x.org", "path": "/", "n": float("nan")}}, "data.n: must be a finite number"),
+    ],
+)
+def test_an_event_postgresql_cannot_keep_is_quarantined_and_the_rest_of_its_batch_stored(
+    site, queue, run_worker, staff_user, client, bad, reason
+):
+    from events.models import DroppedEvents, QuarantinedEvent
+
+    batch = queued_batch(site, bad=bad)
+    job = jobs.enqueue_store(batch=batch)
+    assert run_worker() == 1
+    job.refresh()
+    assert job.get_status() == "finished"
+    assert job.return_value()["inserted"] == 2 and job.return_value()["quarantined"] == 1
+    assert {str(i) for i in Event.objects.values_list("id", flat=True)} == {
+        batch["events"][0]["id"],
+        batch["events"][2]["id"],
+    }
+    kept = QuarantinedEvent.objects.get()
+    assert kept.event_id == batch["events"][1]["id"] and reason in kept.reason
+    assert json.loads(kept.payload)["id"] == kept.event_id  # the payload is kept, escaped
+    # The same job again (RQ delivers at least once): nothing new is stored or quarantined.
+    assert jobs.store_events(batch) == {"inserted": 0, "duplicates": 2, "dropped": {}, "quarantined": 0}
+    assert QuarantinedEvent.objects.count() == 1
+    assert DroppedEvents.objects.get(reason="quarantined").count == 1
+    # Staff see it counted on the Data quality page and listed in admin.
+    staff_user.is_superuser = True
+    staff_user.save()
+    client.force_login(staff_user)
+    assert "quarantined" in client.get("/dashboard/quality/").content.decode()
+    assert kept.event_id in client.get("/admin/events/quarantinedevent/").content.decode()
+
+
+@pytest.mark.django_db
+def test_a_value_the_database_refuses_on_insert_quarantines_only_that_event(site, queue, run_worker):
+    from django.db import connection
+
+    from events.models import QuarantinedEvent
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite keeps over-long text; PostgreSQL refuses it on insert")
+    # A session id longer than its column passes the worker's own screen and fails in the database.
+    batch = queued_batch(site, bad={"session_id": "s" * 300})
+    jobs.enqueue_store(batch=batch)
+    assert run_worker() == 1
+    assert Event.objects.count() == 2
+    kept = QuarantinedEvent.objects.get()
+    assert kept.event_id == batch["events"][1]["id"] and "value too long" in kept.reason
+    assert len(queue.failed_job_registry) == 0

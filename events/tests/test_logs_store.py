@@ -375,3 +375,69 @@ def test_get_is_for_staff_only(client, stored, django_user_model):
     visitor = django_user_model.objects.create_user("visitor", password="visitor-pass-123")
     refused = get(client, visitor)
     assert refused.status_code == 403 and refused.json()["code"] == "PERMISSION_DENIED"
+
+
+# --- Values the stores cannot keep; bounds that used to answer 500 (issue 12, findings 2 to 4) ---
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ([{"userId": "u\x00", "sessionId": "s1", "actions": one_log()[0]["actions"]}], "[0].userId"),
+        ([{"userId": "u1", "sessionId": "\ud800", "actions": one_log()[0]["actions"]}], "[0].sessionId"),
+        (one_log(properties={"viewedId": "a\x00"}, type="VIEW"), "[0].actions[0].properties.viewedId"),
+        (one_log(properties={"locationX": float("nan"), "locationY": 1}), "[0].actions[0].properties.locationX"),
+        (one_log(properties={"locationX": 1, "locationY": float("inf")}), "[0].actions[0].properties.locationY"),
+        (one_log(time="9999-12-31T23:59:59-05:00"), "[0].actions[0].time"),
+        (one_log(time="0001-01-01T00:00:00+05:00"), "[0].actions[0].time"),
+    ],
+)
+def test_a_value_the_stores_cannot_keep_is_refused_not_acknowledged(client, site, queue, body, field):
+    response = post(client, json.dumps(body))
+    assert code_of(response) in ("INVALID_VALUE", "INVALID_TIME_FORMAT")
+    assert response.json()["field"] == field
+    assert queue.count == 0
+
+
+@pytest.mark.django_db
+def test_properties_nested_ten_thousand_deep_are_a_400_in_the_formats_shape(client, site, queue):
+    nested = "[" * 10_000 + "]" * 10_000
+    body = '[{"userId": "u", "sessionId": "s", "actions": [{"time": "2020-01-01T00:00:00Z", "type": "VIEW", '
+    body += f'"properties": {{"viewedId": "a", "x": {nested}}}}}]}}]'
+    response = post(client, body)
+    assert code_of(response) == "TOO_DEEP"
+    assert queue.count == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "9999-12-30"},
+        {"to": "9999-12-31"},
+        {"from": "0001-01-01"},
+        {"userId": "a\x00"},
+        {"site": "\x00"},
+    ],
+)
+def test_far_bounds_odd_offsets_and_nul_filters_are_a_400_when_reading(client, staff_user, site, params):
+    response = get(client, staff_user, **params)
+    assert response.status_code == 400
+    assert response.json()["success"] is False
+    assert response.json()["field"] == next(iter(params))
+
+
+@pytest.mark.django_db
+def test_an_offset_postgresql_refuses_is_read_as_the_moment_it_names(client, stored, staff_user):
+    # +18:21 is a valid ISO 8601 offset that PostgreSQL refuses; the bound is turned into UTC first.
+    logs = get(client, staff_user, **{"from": "2019-11-02T00:51:00+18:21", "to": "2019-11-02T00:51:00+18:21"}).json()
+    assert [log["sessionId"] for log in logs] == ["second"]
+
+
+@pytest.mark.django_db
+def test_an_unknown_method_is_a_405_in_the_formats_shape(client):
+    response = client.generic("TRACE", URL)
+    assert response.status_code == 405
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+    assert response["Allow"] == "GET, POST, HEAD, OPTIONS"

@@ -170,3 +170,79 @@ def test_batch_size_is_limited(settings):
     settings.EVENTS_MAX_BATCH = 3
     assert errors_of([page_view()] * 4) == [{"index": None, "field": "", "rule": "a request may hold at most 3 events"}]
     assert errors_of([]) == [{"index": None, "field": "", "rule": "the body must hold at least one event"}]
+
+
+# --- What both stores can keep (issue 12, finding 2) -------------------------------------------
+
+
+def deep(levels: int):
+    value: dict = {}
+    for _ in range(levels - 1):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field", "rule"),
+    [
+        ({"title": "a\x00b"}, "title", "must not contain the NUL character (\\u0000)"),
+        ({"session_id": "\x00"}, "session_id", "must not contain the NUL character (\\u0000)"),
+        ({"user": "u\x00"}, "user", "must not contain the NUL character (\\u0000)"),
+        ({"referrer": "\x00"}, "referrer", "must not contain the NUL character (\\u0000)"),
+        ({"site_id": "s\x00"}, "site_id", "must not contain the NUL character (\\u0000)"),
+        (
+            {"data": {"host": "x.org", "path": "/", "extra": ["ok", "\x00"]}},
+            "data.extra[1]",
+            "must not contain the NUL character (\\u0000)",
+        ),
+        (
+            {"data": {"host": "x.org", "path": "/", "k\x00": 1}},
+            "data.k\\u0000",
+            "key must not contain the NUL character (\\u0000)",
+        ),
+        ({"title": "\ud800"}, "title", "must be valid Unicode text (no lone surrogate such as \\ud800)"),
+        (
+            {"data": {"host": "x.org", "path": "/", "\udfff": 1}},
+            "data.\\udfff",
+            "key must be valid Unicode text (no lone surrogate such as \\ud800)",
+        ),
+        (
+            {"data": {"host": "x.org", "path": "/", "n": float("nan")}},
+            "data.n",
+            "must be a finite number (not NaN or Infinity)",
+        ),
+        (
+            {"data": {"host": "x.org", "path": "/", "n": float("inf")}},
+            "data.n",
+            "must be a finite number (not NaN or Infinity)",
+        ),
+        (
+            {"data": {"host": "x.org", "path": "/", "n": -float("inf")}},
+            "data.n",
+            "must be a finite number (not NaN or Infinity)",
+        ),
+    ],
+)
+def test_values_postgresql_cannot_keep_are_refused_naming_the_field(overrides, field, rule):
+    assert errors_of([page_view(), page_view(**overrides)]) == [{"index": 1, "field": field, "rule": rule}]
+
+
+def test_nesting_up_to_the_limit_is_kept_and_one_level_more_is_refused():
+    assert validate_batch([page_view(data={"host": "x.org", "path": "/", "d": deep(30)})], allow_custom=False)
+    errors = errors_of([page_view(data={"host": "x.org", "path": "/", "d": deep(31)})])
+    assert [(e["field"][:8], e["rule"]) for e in errors] == [
+        ("data.d.a", "must nest objects and arrays at most 32 levels deep")
+    ]
+
+
+def test_nesting_thousands_of_levels_deep_is_refused_without_recursion():
+    errors = errors_of([page_view(data={"host": "x.org", "path": "/", "d": deep(5000)})])
+    assert len(errors) == 1 and errors[0]["rule"] == "must nest objects and arrays at most 32 levels deep"
+
+
+@pytest.mark.parametrize(
+    "moment", ["9999-12-31T23:59:59-05:00", "0001-01-01T00:00:00+05:00", "0001-01-01T00:00:00", "1999-12-31T23:59:59Z"]
+)
+def test_timestamps_at_the_ends_of_the_calendar_are_refused_not_overflowed(moment):
+    errors = errors_of([page_view(timestamp=moment)])
+    assert [e["field"] for e in errors] == ["timestamp"]

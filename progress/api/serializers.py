@@ -59,7 +59,7 @@ class _Strict(serializers.Serializer):
 
 class HeartbeatIn(_Strict):
     id = serializers.UUIDField(help_text="A new UUID per heartbeat; a resend with the same id changes nothing.")
-    tutorial = serializers.IntegerField(min_value=1)
+    tutorial = serializers.IntegerField(min_value=1, max_value=2**31 - 1)  # what every database keeps
     language = serializers.CharField(max_length=35)
     position = serializers.FloatField(min_value=0, help_text="Playhead in seconds.")
     segments = serializers.ListField(
@@ -107,7 +107,7 @@ class HeartbeatIn(_Strict):
 
 
 class MarkIn(_Strict):
-    tutorial = serializers.IntegerField(min_value=1)
+    tutorial = serializers.IntegerField(min_value=1, max_value=2**31 - 1)  # what every database keeps
     language = serializers.CharField(max_length=35)
     completed = StrictBooleanField()
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, permissions
 from rest_framework.authentication import SessionAuthentication
 from rest_framework.exceptions import NotFound
@@ -33,6 +33,11 @@ class LearnerAPIView(APIView):
 ERRORS = {
     400: OpenApiResponse(ErrorSerializer, description="a field broke a rule; nothing changed"),
     403: OpenApiResponse(ErrorSerializer, description="not logged in, or no CSRF token"),
+    415: OpenApiResponse(ErrorSerializer, description="not JSON"),
+}
+READ_ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="an unparsable filter value, named in `errors`"),
+    403: OpenApiResponse(ErrorSerializer, description="not logged in"),
 }
 
 
@@ -81,6 +86,7 @@ class MarkView(LearnerAPIView):
         return Response(state_for(learner=request.user, video=video).as_dict())
 
 
+@extend_schema_view(get=extend_schema(responses={200: ProgressOut(many=True), **READ_ERRORS}))
 class MyProgressList(generics.ListAPIView):
     """`GET /api/progress/`: the learner's own progress, most recent first."""
 
@@ -98,7 +104,7 @@ class MyProgressList(generics.ListAPIView):
 class MyProgressDetail(MyProgressList, generics.RetrieveAPIView):
     """`GET /api/progress/<id>/`: one of the learner's own progress rows; anyone else's is 404."""
 
-    @extend_schema(operation_id="progress_retrieve", responses={200: ProgressOut, 404: ERRORS_404})
+    @extend_schema(operation_id="progress_retrieve", responses={200: ProgressOut, 404: ERRORS_404, **READ_ERRORS})
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return self.retrieve(request, *args, **kwargs)
 

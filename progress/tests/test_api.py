@@ -166,3 +166,20 @@ def test_a_learner_reads_their_own_progress_and_gets_404_for_another_learners():
 
 def test_anonymous_visitors_cannot_read_progress():
     assert Client().get("/api/progress/").status_code == 403
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"reason": "\ud800"}, "reason"),  # the rule quotes the input: it must still render as JSON
+        ({"tutorial": 10**20}, "tutorial"),  # past every database's integer
+        ({"position": float("inf")}, "position"),
+    ],
+)
+def test_values_no_database_keeps_are_a_400_naming_the_field(changes, field):
+    user, v = learner(), video(duration=40)
+    body = json.dumps(heartbeat_body(v, **changes)).replace("Infinity", "1e400")
+    response = logged_in(user).post(HEARTBEAT, body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["field"] == field
+    assert Progress.objects.count() == 0
