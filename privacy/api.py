@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from events.api.serializers import ErrorSerializer
 from events.erasure import KINDS, Subject
 from privacy import requests
 from privacy.models import SubjectRequest
@@ -35,6 +36,11 @@ def subject_from(data) -> Subject:
         ) from None
 
 
+ERRORS = {
+    400: OpenApiResponse(ErrorSerializer, description="no subject, or more than one, named in `errors`"),
+    401: OpenApiResponse(ErrorSerializer, description="wrong credentials"),
+    403: OpenApiResponse(ErrorSerializer, description="not logged in, or not staff"),
+}
 SUBJECT_PARAMETERS = [
     OpenApiParameter(kind, OpenApiTypes.STR, description=f"the subject's {label}")
     for kind, label in (("user", "user name"), ("visitor", "visitor id"), ("session", "session id as sent"))
@@ -73,7 +79,10 @@ class ExportView(APIView):
 
     @extend_schema(
         parameters=SUBJECT_PARAMETERS,
-        responses={200: OpenApiResponse(OpenApiTypes.BINARY, description="application/zip"), 400: dict, 403: dict},
+        responses={
+            (200, "application/zip"): OpenApiResponse(OpenApiTypes.BINARY, description="a ZIP archive"),
+            **ERRORS,
+        },
     )
     def get(self, request: Request) -> HttpResponse:
         subject = subject_from(request.query_params)
@@ -86,7 +95,7 @@ class ExportView(APIView):
 class ErasureView(APIView):
     """Queue the erasure of one subject's events, visits, visitor rows and progress (staff only)."""
 
-    @extend_schema(request=SubjectInSerializer, responses={202: SubjectRequestSerializer, 400: dict, 403: dict})
+    @extend_schema(request=SubjectInSerializer, responses={202: SubjectRequestSerializer, **ERRORS})
     def post(self, request: Request) -> Response:
         data = request.data if isinstance(request.data, dict) else {}
         subject = subject_from(data)
@@ -97,7 +106,14 @@ class ErasureView(APIView):
 class ErasureStatusView(APIView):
     """How far one erasure has got, and what it removed (staff only)."""
 
-    @extend_schema(responses={200: SubjectRequestSerializer, 404: dict})
+    @extend_schema(
+        responses={
+            200: SubjectRequestSerializer,
+            401: ERRORS[401],
+            403: ERRORS[403],
+            404: OpenApiResponse(ErrorSerializer, description="no such request"),
+        }
+    )
     def get(self, request: Request, pk: int) -> Response:
         record = SubjectRequest.objects.filter(pk=pk).first()
         if record is None:
