@@ -3,6 +3,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from events import sites
 from events.models import DroppedEvents, Event, EventNameRule, Session, Site, Visitor
 
 
@@ -22,7 +23,8 @@ class SiteAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Ticking "default" on one site unticks it on the previous default (one place does both).
+        sites.save_site(site=obj)
         if not change:
             key = obj.rotate_server_key()
             self.message_user(

@@ -67,7 +67,7 @@ def test_a_learner_resumes_after_a_reload_and_completes_by_watching_not_by_seeki
     wait(browser, lambda: browser.find_element(By.ID, "completion").text == "Completed")
     assert browser.execute_script("return window.sameDocument") is True
     assert browser.find_element(By.ID, "playlist-badge").text == "✓ Completed"
-    assert browser.find_element(By.ID, "course-percent").text == "50 % of the course"
+    assert browser.find_element(By.ID, "course-percent").text == "Course progress: 50 %"
     assert not browser.find_element(By.ID, "mark-complete").is_displayed()
     assert row().completed and row().watched_seconds >= 10
     browser.execute_script("document.getElementById('player').pause()")
