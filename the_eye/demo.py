@@ -427,7 +427,7 @@ def learner_viewings(rng: random.Random, *, videos: dict[tuple[str, str, str], V
         language = rng.choices(LANGUAGES, LANGUAGE_WEIGHTS)[0]
         for tutorial in spec.tutorials:
             video = videos[(spec.slug, tutorial, language)]
-            completes = rng.random() < 0.35 + 0.6 * keen
+            completes = rng.random() < 0.2 + 0.55 * keen
             viewings.append(Viewing(video, moment, _plays(rng, seconds=spec.seconds, completes=completes)))
             moment += timedelta(seconds=spec.seconds + rng.randint(20, 600))
             if completes and rng.random() < 0.18:  # comes back later to rewatch a part
