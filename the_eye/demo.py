@@ -31,7 +31,7 @@ from django.templatetags.static import static
 
 from events import ingest
 from events.models import Site
-from events.sites import create_site, make_default
+from events.sites import create_site
 from progress import catalogue, tracking, video_events
 from progress.models import Level, Progress, Video
 
@@ -230,7 +230,8 @@ def _set_login(role: Role, **fields: Any):
 
 
 def demo_site() -> Site:
-    """The demo site, created once and made the default (The Eye's own pages carry its tag)."""
+    """The demo site, made the default when it is created (The Eye's own pages carry the default
+    site's tag); a default chosen later by an operator is left alone."""
     site = Site.objects.filter(name=SITE_NAME).first()
     if site is None:
         site = create_site(
@@ -239,8 +240,6 @@ def demo_site() -> Site:
             allowed_origins=["http://localhost:8000", "http://127.0.0.1:8000", f"https://{HOST}"],
         )
         site.rotate_server_key()
-    elif not site.is_default:
-        make_default(site=site)
     return site
 
 
