@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,7 +39,8 @@ def test_a_learner_resumes_after_a_reload_and_completes_by_watching_not_by_seeki
     browser.find_element(By.NAME, "username").send_keys("asha")
     browser.find_element(By.NAME, "password").send_keys("learner-pass-123")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait(browser, lambda: browser.current_url.endswith("/watch/BASH/Introduction/English/"))
+    # The login page's own URL ends with ?next=/watch/…: wait for the path itself to change.
+    wait(browser, lambda: urlsplit(browser.current_url).path == "/watch/BASH/Introduction/English/")
     label = browser.find_element(By.ID, "completion")
     assert label.text == "Not completed"
 
@@ -104,7 +107,8 @@ def test_heartbeats_become_video_events_of_the_visit_the_pages_own_tracker_recor
     browser.find_element(By.NAME, "username").send_keys("asha")
     browser.find_element(By.NAME, "password").send_keys("learner-pass-123")
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    wait(browser, lambda: browser.current_url.endswith("/watch/BASH/Introduction/English/"))
+    # The login page's own URL ends with ?next=/watch/…: wait for the path itself to change.
+    wait(browser, lambda: urlsplit(browser.current_url).path == "/watch/BASH/Introduction/English/")
     wait(browser, lambda: browser.execute_script("return !!(window.theEye && theEye.ids)"))
     ids = browser.execute_script("return theEye.ids()")
     assert ids["session_id"] and ids["visitor_id"]
