@@ -79,10 +79,10 @@ def run_worker(queue) -> Callable[[], int]:
 
 @pytest.fixture
 def site(db):
-    from events.models import Site
+    from events.sites import create_site
 
-    return Site.objects.create(
-        name="Test site", is_default=True, allowed_origins=["http://localhost:8123"], allow_custom_events=False
+    return create_site(
+        name="Test site", default=True, allowed_origins=["http://localhost:8123"], allow_custom_events=False
     )
 
 

@@ -75,8 +75,8 @@ def load(*, site, total: int, days: int, seed: int) -> None:
     from django.db import transaction
 
     from events import enrichment, ingest
-    from events.management.commands.demo import IPS, REFERRERS  # the same mix of sources and places
     from events.validation import validate_batch
+    from the_eye.demo import IPS, REFERRERS  # the same mix of sources and places
 
     rng = random.Random(seed)
     now = datetime.now(UTC).replace(microsecond=0)
@@ -207,9 +207,10 @@ def main() -> None:
 
     from dashboard.scope import parse_scope
     from events.models import Event, Site
+    from events.sites import create_site
 
     call_command("migrate", verbosity=0)
-    site = Site.objects.filter(name="bench").first() or Site.objects.create(name="bench", is_default=True)
+    site = Site.objects.filter(name="bench").first() or create_site(name="bench", default=True)
     if not args.reuse:
         print(f"loading {args.events:,} events over {args.days} days into {args.database} …")
         load(site=site, total=args.events, days=args.days, seed=1)

@@ -95,9 +95,9 @@ def main() -> None:
     from django.db import transaction
 
     from events import enrichment, ingest
-    from events.models import Site
+    from events.sites import create_site
 
-    site = Site.objects.create(name="bench")
+    site = create_site(name="bench")
     rng = random.Random(1)
     baseline, full, enrich_only, whole = [], [], [], []
     stored = bots = 0

@@ -182,9 +182,9 @@ def main() -> None:
     database = fresh_sqlite("bench_ingest") if args.sqlite else fresh_postgres("bench_ingest")
     redis_url, server = start_queue_server()
     setup_django(database_url=database, redis_url=redis_url)
-    from events.models import Site
+    from events.sites import create_site
 
-    site = Site.objects.create(name="bench", is_default=True, allow_custom_events=False)
+    site = create_site(name="bench", default=True, allow_custom_events=False)
     print(f"database: {'SQLite' if args.sqlite else 'PostgreSQL'}   queue: {redis_url}")
     try:
         seed = bench_seed_design(site, args.seed_events)

@@ -77,12 +77,13 @@ def main() -> None:
 
     from events import sender as sender_module
     from events.middleware import config_from_settings
-    from events.models import Event, Site
+    from events.models import Event
     from events.sender import get_sender
+    from events.sites import create_site
 
     settings.ROOT_URLCONF = "events.tests.host_site"
     settings.THE_EYE_EXIT_FLUSH_SECONDS = 1
-    site = Site.objects.create(name="bench host", allow_custom_events=False)
+    site = create_site(name="bench host", allow_custom_events=False)
     key = site.rotate_server_key()
     port = free_port()
     collector = start_web(port=port, threads=4)

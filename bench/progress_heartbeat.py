@@ -34,11 +34,11 @@ def main() -> None:
     from django.test import Client
 
     from events.ingest import Sender
-    from events.models import Site
+    from events.sites import create_site
     from progress import tracking, video_events
     from progress.models import Course, Progress, Tutorial, Video
 
-    Site.objects.create(name="bench", is_default=True)
+    create_site(name="bench", default=True)
     course = Course.objects.create(name="BASH", slug="BASH")
     duration = 2 * 3600
     videos = [

@@ -13,6 +13,7 @@ from typing import Any
 
 from dashboard import activity, charts, data_quality, queries
 from dashboard.scope import Scope
+from progress import queries as learning
 
 PAGES = {
     "overview": "Overview",
@@ -341,8 +342,15 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
 def courses(scope: Scope, *, tutorial: str = "") -> Page:
     by_views = queries.counts_by(scope=scope, dimension="course", limit=15, with_visitors=True)
     per_language = queries.counts_by(scope=scope, dimension="course_language", limit=30)
-    done = queries.completion(scope=scope)
-    ranked = queries.tutorials(scope=scope)
+    # Learner figures come from progress, the one place that defines them (My learning too).
+    active = {
+        "since": scope.start_at(),
+        "before": scope.end_before(),
+        "course": scope.filters.get("course", ""),
+        "language": scope.filters.get("language", ""),
+    }
+    done = learning.course_completion(**active)
+    ranked = learning.tutorial_ranking(**active)
     figures = [charts.render(charts.count_bars(rows=by_views[:10], title="Courses by page views"), div_id="courses")]
     tables = [
         Table(
@@ -364,10 +372,11 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                 "Course",
                 "Language",
                 "Learners",
-                "Started",
-                "Completed",
-                "Rate",
-                "Partial",
+                "Tutorials started",
+                "Tutorials completed",
+                "Completion of started tutorials",
+                "Average course progress",
+                "Finished the course",
                 "Median % watched",
                 "Rewatchers",
                 "Re-visits",
@@ -379,8 +388,9 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     r.learners,
                     r.started,
                     r.completed,
-                    _percent(r.rate),
-                    r.partial,
+                    _percent(r.completion_of_started),
+                    _percent(r.course_progress),
+                    r.finished,
                     f"{r.median_percent:.0f}%",
                     r.rewatchers,
                     r.revisits,
@@ -401,9 +411,9 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
             charts.render(
                 charts.bars(
                     labels=[f"{r.course} ({r.language})" for r in done[:12]],
-                    values=[round(100 * r.rate, 1) for r in done[:12]],
-                    title="Completion rate per course and language (%)",
-                    value_name="Percent completed",
+                    values=[round(100 * r.course_progress, 1) for r in done[:12]],
+                    title="Average course progress per course and language (%)",
+                    value_name="Average course progress",
                 ),
                 div_id="completion",
             )
@@ -411,7 +421,9 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
     chosen = tutorial or (f"{ranked[0].tutorial_id}|{ranked[0].language}" if ranked else "")
     tutorial_id, _, language = chosen.partition("|")
     if tutorial_id.isascii() and tutorial_id.isdecimal() and len(tutorial_id) < 10:
-        curve = queries.retention(scope=scope, tutorial_id=int(tutorial_id), language=language)
+        curve = learning.retention(
+            tutorial_id=int(tutorial_id), language=language, since=active["since"], before=active["before"]
+        )
         name = next(
             (
                 f"{t.tutorial} ({t.language})"

@@ -1,13 +1,45 @@
 from __future__ import annotations
 
+from typing import Any
+
+from django import forms
 from django.contrib import admin, messages
 from django.http import HttpRequest
 
+from events import sites
 from events.models import DroppedEvents, Event, EventNameRule, QuarantinedEvent, Session, Site, Visitor
+
+
+class SiteForm(forms.ModelForm):
+    # Not the model field itself: ticking it on a second site must move the flag (events.sites),
+    # not fail the one-default-site check while the old default still holds it.
+    default = forms.BooleanField(
+        required=False,
+        label="Default site",
+        help_text="Events that name no site are counted for this one; ticking it unticks the previous default.",
+    )
+
+    class Meta:
+        model = Site
+        fields = [
+            "name",
+            "allowed_origins",
+            "allow_custom_events",
+            "ip_privacy",
+            "cookieless",
+            "respect_dnt",
+            "collect_geolocation",
+            "retention_days",
+        ]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["default"].initial = self.instance.is_default
 
 
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
+    form = SiteForm
     list_display = ["name", "site_id", "is_default", "ip_privacy", "cookieless", "server_key_hint", "created_at"]
     readonly_fields = ["site_id", "server_key_hint", "created_at"]
     actions = ["rotate_server_keys"]
@@ -22,7 +54,8 @@ class SiteAdmin(admin.ModelAdmin):
         return super().change_view(request, object_id, form_url, extra_context)
 
     def save_model(self, request: HttpRequest, obj: Site, form, change: bool) -> None:
-        super().save_model(request, obj, form, change)
+        # Ticking "default" on one site unticks it on the previous default (one place does both).
+        sites.save_site(site=obj, default=form.cleaned_data.get("default", obj.is_default))
         if not change:
             key = obj.rotate_server_key()
             self.message_user(

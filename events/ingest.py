@@ -21,6 +21,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import DataError, IntegrityError, connection, transaction
+from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 from events import enrichment
@@ -57,6 +58,33 @@ class Sender:
             "trusted": self.trusted,
             "visitor": self.visitor,
         }
+
+
+def request_ip(request: HttpRequest) -> str | None:
+    """The visitor's address; behind `TRUSTED_PROXY_COUNT` proxies, read from X-Forwarded-For."""
+    hops = settings.TRUSTED_PROXY_COUNT
+    if hops:
+        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def sender_for_request(request: HttpRequest, *, source: str, trusted: bool) -> Sender:
+    """Describe who sent a request, for any door that hands a request's events to `accept()`.
+
+    Browsers always send `Origin` on a POST (the tracker's beacons and fetches, the watch page's
+    heartbeats do); a request without it comes from a program on a server, whose own address and
+    User-Agent are not a visitor's. `source` "api" from a browser is recorded as "tracker".
+    """
+    from_browser = bool(request.META.get("HTTP_ORIGIN"))
+    return Sender(
+        ip=request_ip(request),
+        user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
+        source="tracker" if from_browser and source == "api" else source,
+        trusted=trusted,
+        visitor=from_browser,
+    )
 
 
 @dataclass

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 from django.http import HttpRequest
 
 from events import ingest
-from events.api import doors
 from events.models import Site
 from events.validation import (
     EventValidationError,
@@ -89,23 +88,28 @@ def register() -> None:
 
 @dataclass(frozen=True)
 class Context:
-    """Where a progress change came from: who sent it and on which page, for its event."""
+    """Where a progress change came from: who sent it and on which page visit, for its event.
+
+    `session_id` and `visitor_id` are the page's own tracker ids when the page sent them, so the
+    event joins the visit the tracker recorded (its page view, entry page, place and device).
+    """
 
     sender: ingest.Sender
     session_id: str
     url: str
-    direct: bool = False  # store at once instead of queueing (the demo runs without a worker)
+    visitor_id: str | None = None
+    direct: bool = False  # store at once instead of queueing (no worker needed)
+    # Gather the events here instead of sending each one; the caller sends them in bulk.
+    collect: list[dict[str, Any]] | None = None
 
 
 def send(*, context: Context, name: str, event_id: str, at: datetime, user: str, data: dict[str, Any]) -> bool:
-    """Send one `video/<name>` event for the default site; return whether it was accepted.
+    """Send one `video/<name>` event for the default site (or gather it in `context.collect`);
+    return whether it was accepted.
 
     Never raises for a missing default site or a refused event: progress must not fail because
     analytics could not record it.
     """
-    site = Site.objects.default()
-    if site is None:
-        return False
     parts = urlsplit(context.url)
     event = {
         "id": event_id,
@@ -117,6 +121,14 @@ def send(*, context: Context, name: str, event_id: str, at: datetime, user: str,
         "url": context.url,
         "data": {"host": parts.netloc or "localhost", "path": parts.path or "/", **data},
     }
+    if context.visitor_id:
+        event["visitor_id"] = context.visitor_id
+    if context.collect is not None:
+        context.collect.append(event)
+        return True
+    site = Site.objects.default()
+    if site is None:
+        return False
     try:
         ingest.accept(site=site, payload=event, sender=context.sender, direct=context.direct)
     except EventValidationError as error:
@@ -125,15 +137,22 @@ def send(*, context: Context, name: str, event_id: str, at: datetime, user: str,
     return True
 
 
-def context_for(*, request: HttpRequest, video) -> Context:
+def context_for(
+    *, request: HttpRequest, video, session_id: str | None = None, visitor_id: str | None = None
+) -> Context:
     """The context of a change made through a request on a video's watch page.
 
-    The session key is a credential, so events carry only a hash of it.
+    `session_id` and `visitor_id` are the ids of the page's tracker, when the page sent them
+    (validated by the caller). Without them the event's session is the learner's login session;
+    that session key is a credential, so events carry only a hash of it.
     """
-    session_key = request.session.session_key or f"learner-{request.user.pk}"
+    if not session_id:
+        session_key = request.session.session_key or f"learner-{request.user.pk}"
+        session_id = hashlib.sha256(session_key.encode()).hexdigest()[:32]
     return Context(
-        sender=doors.sender_for(request, source="progress", trusted=False),
-        session_id=hashlib.sha256(session_key.encode()).hexdigest()[:32],
+        sender=ingest.sender_for_request(request, source="progress", trusted=False),
+        session_id=session_id,
+        visitor_id=visitor_id or None,
         url=request.build_absolute_uri(video.get_absolute_url()),
     )
 

@@ -13,7 +13,7 @@ from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 
-from progress import queries, tracking, video_events
+from progress import queries, tracking
 from progress.models import Course, Video
 
 
@@ -57,9 +57,9 @@ def watch(request: HttpRequest, course: str, tutorial: str, language: str) -> Ht
     video = _get_video(course=course, tutorial=tutorial, language=language)
     learner = request.user if request.user.is_authenticated else None
     if learner is not None:
-        tracking.record_visit(
-            learner=learner, video=video, context=video_events.context_for(request=request, video=video)
-        )
+        # Counted for rewatch figures; the page view itself is recorded by our own tracker on the
+        # page, in the browser's visit (a server-side event here would be a visit of its own).
+        tracking.record_visit(learner=learner, video=video)
         state = queries.state_for(learner=learner, video=video)
     else:
         state = queries.State(completed=False, percent=0, resume_at=0.0)

@@ -130,7 +130,7 @@ QUERY_COUNTS = {
     "/dashboard/geography/": 9,
     "/dashboard/realtime/": 7,
     "/dashboard/visitors/": 7,
-    "/dashboard/courses/": 10,
+    "/dashboard/courses/": 11,
     "/dashboard/quality/": 6,
 }
 
@@ -155,13 +155,11 @@ def test_the_realtime_page_answers_json_for_its_refresh(staff_client, traffic):
     assert XSS_PATH not in str(data["figure"])
 
 
-def test_the_courses_page_shows_completion_and_a_retention_curve_from_learner_progress(staff_client, site):
-    import io as text_io
-
-    from progress.demo import load_demo
+def test_the_courses_page_shows_completion_and_a_retention_curve_from_the_demo_learners(staff_client, site):
     from progress.models import Progress
+    from the_eye import demo
 
-    load_demo(stdout=text_io.StringIO())
+    demo.build(events=0, learners=12, days=5, seed=3, stderr=io.StringIO())
     rows = list(Progress.objects.all())
     body = staff_client.get("/dashboard/courses/?period=7d").content.decode()
     assert "Completion per course and language" in body and 'id="retention"' in body
@@ -204,3 +202,63 @@ def test_far_dates_and_nul_in_any_filter_are_a_styled_400_page(staff_client, sit
 def test_the_content_teams_courses_page_answers_400_not_500(content_client, site, query):
     response = content_client.get(f"/dashboard/courses/?{query}")
     assert response.status_code == (200 if query.startswith("tutorial=") else 400)
+
+
+@pytest.mark.parametrize("credit_across_languages", [False, True])
+def test_the_courses_page_and_my_learning_give_the_same_course_progress_for_the_same_learners(
+    staff_client, site, django_user_model, settings, credit_across_languages
+):
+    import re
+    import uuid
+    from datetime import UTC, datetime
+
+    from django.test import Client
+
+    from progress import tracking
+    from progress.tests.factories import video
+
+    settings.PROGRESS_CREDIT_ACROSS_LANGUAGES = credit_across_languages
+    bash = [video(tutorial=name, duration=20, order=n) for n, name in enumerate(["Intro", "Vars", "Loops", "Files"])]
+    hindi_intro = video(tutorial="Intro", language="Hindi", duration=20)
+
+    def watch(learner, v, seconds):
+        beat = tracking.Heartbeat(id=uuid.uuid4(), position=seconds, at=datetime.now(UTC), segments=[[0, seconds]])
+        tracking.record_heartbeat(learner=learner, video=v, heartbeat=beat)
+
+    # asha completes three of four and starts the fourth; ravi completes all four; meera completes
+    # Intro in Hindi only and starts Vars in English (credit across languages decides whether Intro
+    # counts for her English course); dev only starts Intro.
+    plan = {
+        "asha": [(bash[0], 20), (bash[1], 20), (bash[2], 20), (bash[3], 5)],
+        "ravi": [(v, 20) for v in bash],
+        "meera": [(hindi_intro, 20), (bash[1], 4)],
+        "dev": [(bash[0], 3)],
+    }
+    shown = {}
+    for name, watched in plan.items():
+        learner = django_user_model.objects.create_user(name, password="learner-pass-123")
+        for v, seconds in watched:
+            watch(learner, v, seconds)
+        client = Client()
+        client.force_login(learner)
+        body = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", client.get("/my-learning/").content.decode()))
+        english = body[body.index("BASH · English") :]
+        done, of = re.search(r"\((\d+) of (\d+) tutorials completed\)", english).groups()
+        percent = int(re.search(r"Course progress: (\d+) %", english).group(1))
+        assert percent == int(done) * 100 // int(of)
+        shown[name] = int(done) / int(of)
+
+    export = staff_client.get(
+        "/dashboard/courses/?period=7d&export=csv&table=completion&language=English"
+    ).content.decode()
+    header, row = list(csv.reader(io.StringIO(export)))
+    row = dict(zip(header, row, strict=True))
+    assert (row["Course"], row["Language"], row["Learners"]) == ("BASH", "English", "4")
+    average = sum(shown.values()) / len(shown)
+    assert row["Average course progress"] == f"{100 * average:.1f}%"
+    assert int(row["Finished the course"]) == sum(1 for share in shown.values() if share == 1) == 1
+    # The other figure answers another question: of the English tutorials begun, how many were completed.
+    assert (row["Tutorials started"], row["Tutorials completed"]) == ("10", "7")
+    assert row["Completion of started tutorials"] == "70.0%"
+    expected_meera = 1 / 4 if credit_across_languages else 0.0
+    assert shown == {"asha": 0.75, "ravi": 1.0, "meera": expected_meera, "dev": 0.0}

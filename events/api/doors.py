@@ -14,7 +14,6 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
-from events.ingest import Sender
 from events.models import Site
 from events.validation import DEPTH_RULE, text_rule
 from the_eye.api_errors import ApiError
@@ -133,16 +132,6 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     return site, False
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """The visitor's address; behind `TRUSTED_PROXY_COUNT` proxies, read from X-Forwarded-For."""
-    hops = settings.TRUSTED_PROXY_COUNT
-    if hops:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if p.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
-
-
 def visitor_opted_out(request: HttpRequest, payload: Any) -> bool:
     """True when a browser says Do Not Track or Global Privacy Control and the site respects it.
 
@@ -158,17 +147,3 @@ def visitor_opted_out(request: HttpRequest, payload: Any) -> bool:
     except ApiError:
         return False  # let the normal path answer the error
     return site.respect_dnt
-
-
-def sender_for(request: HttpRequest, *, source: str, trusted: bool) -> Sender:
-    """Describe who sent a request. Browsers always send `Origin` on a POST (the tracker's
-    beacons and fetches do); a request without it comes from a program on a server, whose own
-    address and User-Agent are not a visitor's."""
-    from_browser = bool(request.META.get("HTTP_ORIGIN"))
-    return Sender(
-        ip=client_ip(request),
-        user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
-        source="tracker" if from_browser and source == "api" else source,
-        trusted=trusted,
-        visitor=from_browser,
-    )

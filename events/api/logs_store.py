@@ -17,7 +17,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events import cors, logs_store
+from events import cors, ingest, logs_store
 from events.api import doors
 from events.api.access import OpenToSendersMixin
 from events.models import Site
@@ -129,7 +129,7 @@ class LogCollection(OpenToSendersMixin, APIView):
             payload = None  # an empty body holds no logs: the format's own code says so
         site, trusted = doors.find_site(request, payload if isinstance(payload, list) else None)
         cors.check_origin(request=request, site=site)
-        sender = doors.sender_for(request, source="logs_store", trusted=trusted)
+        sender = ingest.sender_for_request(request, source="logs_store", trusted=trusted)
         logs_store.accept_logs(site=site, payload=payload, sender=sender)
         return Response({"success": True})
 

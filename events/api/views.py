@@ -32,7 +32,7 @@ def accept_or_raise(*, request: Request, payload: Any, source: str) -> ingest.Ac
     """Hand a decoded body to the write path; map its errors to 4xx answers."""
     site, trusted = doors.find_site(request, payload)
     cors.check_origin(request=request, site=site)
-    sender = doors.sender_for(request, source=source, trusted=trusted)
+    sender = ingest.sender_for_request(request, source=source, trusted=trusted)
     try:
         return ingest.accept(site=site, payload=payload, sender=sender)
     except EventValidationError as error:

@@ -9,6 +9,7 @@ import pytest
 
 from events import ingest
 from events.models import Event, Site
+from events.sites import create_site
 from events.tests.test_validation import page_view
 
 KEY = re.compile(r"\b(tes_[A-Za-z0-9_-]{20,})")
@@ -36,7 +37,7 @@ def send_with_key(client, key):
 
 @pytest.fixture
 def events(site):
-    other = Site.objects.create(name="Other site", allow_custom_events=False)
+    other = create_site(name="Other site", allow_custom_events=False)
     ingest.accept(
         site=site,
         payload=[page_view(user="learner7", data={"host": "x.org", "path": "/watch/Python/"})],
@@ -108,7 +109,7 @@ def test_a_site_made_in_admin_shows_its_server_key_once_and_the_key_works(admin_
 
 @pytest.mark.django_db
 def test_rotating_a_key_shows_the_new_one_and_the_old_one_stops_working(admin_client, client, queue):
-    site = Site.objects.create(name="Keyed")
+    site = create_site(name="Keyed")
     old_key = site.rotate_server_key()
     assert send_with_key(client, old_key).status_code == 202
     response = admin_client.post(

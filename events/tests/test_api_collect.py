@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from events.models import Event, Site
+from events.models import Event
+from events.sites import create_site
 from events.tests.test_validation import page_view
 
 URL = "/api/events/"
@@ -72,7 +73,7 @@ def test_a_resent_batch_is_stored_once(client, site, queue, run_worker):
 
 @pytest.mark.django_db
 def test_the_site_comes_from_the_header_or_the_site_id_field(client, site, queue, run_worker):
-    other = Site.objects.create(name="Other", allow_custom_events=False)
+    other = create_site(name="Other", allow_custom_events=False)
     assert post(client, page_view(), HTTP_X_SITE_ID=other.site_id).status_code == 202
     assert post(client, page_view(site_id=other.site_id)).status_code == 202
     run_worker()
@@ -90,7 +91,7 @@ def test_an_unknown_site_or_no_site_at_all_is_a_400(client, db, queue):
 
 @pytest.mark.django_db
 def test_events_naming_two_sites_in_one_request_are_refused(client, site, queue):
-    other = Site.objects.create(name="Other")
+    other = create_site(name="Other")
     response = post(client, [page_view(site_id=site.site_id), page_view(site_id=other.site_id)])
     assert response.status_code == 400
     assert response.json()["errors"] == [

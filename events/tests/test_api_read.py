@@ -10,7 +10,7 @@ import pytest
 from django.core.management import call_command
 
 from events import ingest
-from events.models import Site
+from events.sites import create_site
 
 URL = "/api/events/"
 
@@ -53,7 +53,7 @@ def staff_client(client, staff_user):
 
 @pytest.mark.django_db
 def test_each_field_filter_returns_only_the_matching_events(staff_client, site):
-    other_site = Site.objects.create(name="Other", allow_custom_events=False)
+    other_site = create_site(name="Other", allow_custom_events=False)
     (plain,) = store(site, event())
     (session,) = store(site, event(session_id="s2"))
     (click,) = store(site, event(name="cta_click", data={"host": "x.org", "path": "/", "element": "b"}))

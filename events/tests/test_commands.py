@@ -1,4 +1,4 @@
-"""Management commands: `create_site`, `demo` and `requeue_failed_events`, run as an operator would."""
+"""Management commands: `create_site` and `requeue_failed_events`, run as an operator would."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 from io import StringIO
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 
 from events import ingest, jobs
 from events.models import Event, Site
+from events.sites import create_site
 from events.tests.test_validation import page_view
 from events.validation import validate_batch
 
@@ -63,26 +63,6 @@ def test_create_site_default_flag_moves_the_default_and_a_bad_origin_is_refused(
 
 
 @pytest.mark.django_db
-def test_demo_is_idempotent_and_prints_the_same_admin_password_each_time(settings, tmp_path, monkeypatch):
-    settings.VAR_DIR = tmp_path
-    monkeypatch.delenv("DEMO_ADMIN_PASSWORD", raising=False)
-    first = run("demo", "--events", "40", "--days", "3")
-    stored = Event.objects.count()
-    sites = list(Site.objects.values_list("site_id", flat=True))
-    second = run("demo", "--events", "40", "--days", "3")
-
-    assert stored >= 40
-    assert Event.objects.count() == stored  # the second run adds no events
-    assert list(Site.objects.values_list("site_id", flat=True)) == sites
-    password = re.search(r"admin:\s+admin / (\S+)", first).group(1)
-    assert re.search(r"admin:\s+admin / (\S+)", second).group(1) == password
-    assert get_user_model().objects.get(username="admin").check_password(password)
-    demo_site = Site.objects.default()
-    assert demo_site.site_id in first and demo_site.site_id in second
-    assert re.search(r"events:\s+\d+ generated, 0 new", second)
-
-
-@pytest.mark.django_db
 def test_requeue_failed_events_puts_failed_batches_back_and_the_worker_stores_them(site, queue, run_worker, settings):
     settings.EVENTS_JOB_RETRY_INTERVALS = []
     missing_pk = site.pk + 1000
@@ -96,7 +76,7 @@ def test_requeue_failed_events_puts_failed_batches_back_and_the_worker_stores_th
     run_worker()  # the batch's site does not exist yet: the job fails and is kept
     assert queue.failed_job_registry.count == 1 and Event.objects.count() == 0
 
-    Site.objects.create(pk=missing_pk, name="Restored site")
+    create_site(pk=missing_pk, name="Restored site")
     assert "requeued 1 failed job(s)" in run("requeue_failed_events")
     assert queue.failed_job_registry.count == 0 and queue.count == 1
     run_worker()

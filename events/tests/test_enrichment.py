@@ -20,6 +20,7 @@ from events.models import (
     Site,
     Visitor,
 )
+from events.sites import create_site
 from events.validation import validate_batch
 
 CHROME_DESKTOP = (
@@ -391,7 +392,7 @@ def test_a_watch_page_is_named_from_the_seeded_rule_and_its_parts_become_data(si
 @pytest.mark.django_db
 def test_rules_edited_in_admin_apply_to_the_next_batch_in_order_and_per_site(site):
     send(site, [view("/news/")])
-    elsewhere = Site.objects.create(name="Other site")
+    elsewhere = create_site(name="Other site")
     EventNameRule.objects.create(pattern=r"^/news/", event_name="event.news", position=50)
     rule = EventNameRule.objects.create(
         pattern=r"^/(?P<section>news)/$", event_name="event.news.index", position=20, site=site

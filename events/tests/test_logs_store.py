@@ -8,7 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.models import Event, Site
+from events.models import Event
+from events.sites import create_site
 
 URL = "/api/logs/"
 
@@ -239,8 +240,8 @@ def test_a_resent_body_is_stored_once_but_identical_actions_in_one_body_are_both
 
 @pytest.mark.django_db
 def test_logs_go_to_the_site_named_by_the_header_or_the_server_key(client, site, queue, run_worker):
-    other = Site.objects.create(name="Other")
-    keyed = Site.objects.create(name="Keyed")
+    other = create_site(name="Other")
+    keyed = create_site(name="Keyed")
     key = keyed.rotate_server_key()
     assert post(client, seed_body(), HTTP_X_SITE_ID=other.site_id).status_code == 200
     assert post(client, seed_body()[:1], HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 200
@@ -362,7 +363,7 @@ def test_get_answers_400_with_a_code_for_bad_parameters(client, stored, staff_us
 
 @pytest.mark.django_db
 def test_get_reads_one_site_when_asked(client, stored, staff_user, site):
-    other = Site.objects.create(name="Other")
+    other = create_site(name="Other")
     assert get(client, staff_user, site=other.site_id).json() == []
     assert len(get(client, staff_user, site=site.site_id).json()) == 3
 

@@ -18,8 +18,9 @@ from pytest_django.live_server_helper import LiveServer
 from conftest import DESKTOP_UA
 from events import sender as sender_module
 from events.middleware import config_from_settings
-from events.models import Event, IpPrivacy, Site
+from events.models import Event, IpPrivacy
 from events.sender import get_sender
+from events.sites import create_site
 
 MIDDLEWARE = "events.middleware.TheEyeMiddleware"
 INDIAN_IP = "49.36.0.1"  # the shipped GeoLite2 database places it in Mumbai
@@ -33,7 +34,7 @@ def host(transactional_db, live_server, settings, queue):
     `live_server` is requested first so the collector's own middleware stack is built before
     the middleware is added to the (shared) settings.
     """
-    site = Site.objects.create(name="Host site", ip_privacy=IpPrivacy.RAW, allow_custom_events=False)
+    site = create_site(name="Host site", ip_privacy=IpPrivacy.RAW, allow_custom_events=False)
     key = site.rotate_server_key()
     settings.ROOT_URLCONF = "events.tests.host_site"
     # Where the README advises: right after SecurityMiddleware, before WhiteNoise and the rest.

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from events.models import Event, Site
+from events.models import Event
 from events.sender import BackgroundSender, HttpTransport
+from events.sites import create_site
 
 
 def request_event(path: str, **extra) -> dict:
@@ -26,7 +27,7 @@ def request_event(path: str, **extra) -> dict:
 
 @pytest.fixture
 def make_sender(transactional_db, live_server, queue):
-    site = Site.objects.create(name="Host site", allow_custom_events=False)
+    site = create_site(name="Host site", allow_custom_events=False)
     key = site.rotate_server_key()
     made: list[BackgroundSender] = []
 

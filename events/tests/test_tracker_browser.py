@@ -19,6 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from events.models import Event, Site
+from events.sites import create_site
 from events.tests.hosting import ForwardingProxy, HostSite
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -71,7 +72,7 @@ def collector(live_server, settings):
 
 @pytest.fixture
 def tracked_site(host):
-    return Site.objects.create(name="Spoken Tutorial", allowed_origins=[host.origin()], allow_custom_events=True)
+    return create_site(name="Spoken Tutorial", allowed_origins=[host.origin()], allow_custom_events=True)
 
 
 def serve(host: HostSite, *, collector: str, site: Site, options: str = "") -> None:

@@ -10,7 +10,8 @@ import json
 
 import pytest
 
-from events.models import Event, Site
+from events.models import Event
+from events.sites import create_site
 from events.tests.test_validation import page_view
 
 URL = "/api/events/"
@@ -20,12 +21,12 @@ OTHER = "https://other.example"
 
 @pytest.fixture
 def spoken(db):
-    return Site.objects.create(name="Spoken Tutorial", allowed_origins=[SPOKEN + "/"])
+    return create_site(name="Spoken Tutorial", allowed_origins=[SPOKEN + "/"])
 
 
 @pytest.fixture
 def other(db):
-    return Site.objects.create(name="Other", allowed_origins=[OTHER])
+    return create_site(name="Other", allowed_origins=[OTHER])
 
 
 def preflight(client, origin, **headers):

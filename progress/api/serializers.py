@@ -71,6 +71,13 @@ class HeartbeatIn(_Strict):
     duration = serializers.FloatField(min_value=0, required=False, help_text="Video length as the player saw it.")
     at = serializers.DateTimeField(required=False, help_text="When the player sent it (default: now).")
     reason = serializers.ChoiceField(choices=REASONS, default="interval")
+    # The page's own tracker ids (theEye.ids()), so the heartbeat's event joins the page's visit.
+    session_id = serializers.CharField(
+        max_length=128, required=False, help_text="The tracker's session id on the watch page (optional)."
+    )
+    visitor_id = serializers.CharField(
+        max_length=128, required=False, help_text="The tracker's visitor id on the watch page (optional)."
+    )
 
     def validate_segments(self, value: list[list[float]]) -> list[list[float]]:
         if any(end < start for start, end in value):

@@ -64,7 +64,12 @@ class HeartbeatView(LearnerAPIView):
             learner=request.user,
             video=clean["video"],
             heartbeat=heartbeat,
-            context=video_events.context_for(request=request, video=clean["video"]),
+            context=video_events.context_for(
+                request=request,
+                video=clean["video"],
+                session_id=clean.get("session_id"),
+                visitor_id=clean.get("visitor_id"),
+            ),
         )
         return Response(state.as_dict())
 

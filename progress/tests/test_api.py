@@ -91,6 +91,8 @@ def test_the_learner_comes_from_the_session_never_from_the_body():
         ({"id": "not-a-uuid"}, "id", "Must be a valid UUID."),
         ({"at": "2999-01-01T00:00:00Z"}, "at", "must not be more than 300 seconds in the future"),
         ({"reason": "teleport"}, "reason", '"teleport" is not a valid choice.'),
+        ({"session_id": "s" * 129}, "session_id", "Ensure this field has no more than 128 characters."),
+        ({"visitor_id": ""}, "visitor_id", "This field may not be blank."),
     ],
 )
 def test_a_bad_heartbeat_is_refused_with_the_field_and_rule_and_changes_nothing(overrides, field, rule):
@@ -183,3 +185,17 @@ def test_values_no_database_keeps_are_a_400_naming_the_field(changes, field):
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == field
     assert Progress.objects.count() == 0
+
+
+def test_a_heartbeat_with_the_pages_tracker_ids_is_filed_under_that_visit_and_one_without_under_the_login(
+    site, queue, run_worker
+):
+    user, v = learner(), video(duration=40)
+    client = logged_in(user)
+    post(client, HEARTBEAT, heartbeat_body(v, session_id="tracker-session-1", visitor_id="tracker-visitor-1"))
+    post(client, HEARTBEAT, heartbeat_body(v, position=20.0, segments=[[12, 20]]))
+    run_worker()
+    tracked, untracked = Event.objects.order_by("data__position")
+    assert (tracked.session_id, tracked.visitor_id) == ("tracker-session-1", "tracker-visitor-1")
+    assert untracked.session_id not in ("", "tracker-session-1") and untracked.visitor_id != "tracker-visitor-1"
+    assert client.session.session_key not in untracked.session_id  # only a hash of the login session

@@ -1,16 +1,14 @@
-"""Learner pages, login pages, admin and the demo, as a visitor, a learner and staff see them."""
+"""Learner pages, login pages and admin, as a visitor, a learner and staff see them."""
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
 from django.test import Client
 
 from progress import tracking
-from progress.demo import load_demo
-from progress.models import Course, Progress, Video
+from progress.models import Course, Progress
 from progress.tests.factories import beat, learner, video
 
 pytestmark = pytest.mark.django_db
@@ -47,7 +45,7 @@ def test_the_tutorial_search_shows_completion_the_course_bar_and_where_to_contin
     )
     page = logged_in(user).get("/tutorial-search/", {"course": "BASH", "language": "English"})
     body = text(page)
-    assert "33 % complete" in body and "(1 of 3 tutorials)" in body
+    assert "Course progress: 33 %" in body and "(1 of 3 tutorials completed)" in body
     assert re.search(r"Introduction 00:40 Basic Yes 100 %", body)
     assert re.search(r"Variables 01:00 Basic No 41 %", body)
     assert "Continue where you left off: Variables at 00:25" in body
@@ -57,7 +55,7 @@ def test_the_tutorial_search_shows_completion_the_course_bar_and_where_to_contin
 def test_anonymous_visitors_see_tutorials_and_an_invitation_to_log_in(bash):
     body = text(Client().get("/tutorial-search/", {"course": "BASH", "language": "English"}))
     assert "Log in to see which tutorials you completed" in body
-    assert "Introduction" in body and "Completed" not in body and "% complete" not in body
+    assert "Introduction" in body and "Completed" not in body and "Course progress" not in body
 
 
 def test_the_search_offers_only_the_courses_languages(bash):
@@ -119,7 +117,7 @@ def test_my_learning_lists_every_course_started_with_a_deep_link_to_continue(bas
     page = logged_in(user).get("/my-learning/")
     body = text(page)
     assert body.index("BASH · English") < body.index("Calc · English")  # most recent first
-    assert "33 % complete (1 of 3 tutorials)" in body
+    assert "Course progress: 33 % (1 of 3 tutorials completed)" in body
     assert "Continue watching Variables at 00:53" in body
     assert "Continue watching Charts at 01:15" in body
     assert 'href="/watch/Calc/Charts/English/?t=75"' in page.content.decode()
@@ -179,21 +177,6 @@ def test_staff_filter_progress_and_mark_it_incomplete_through_the_write_path(bas
     assert (done.completed, done.completed_how) == (True, "staff")
 
 
-def test_the_demo_loads_courses_a_learner_and_progress_and_can_run_twice(site, settings, tmp_path, monkeypatch):
-    monkeypatch.setenv("DEMO_LEARNER_PASSWORD", "demo-pass-456")
-    for _ in range(2):
-        out = io.StringIO()
-        load_demo(stdout=out)
-    assert "learner / demo-pass-456" in out.getvalue()
-    assert Course.objects.count() == 4 and Video.objects.count() == 14 * 3
-    assert Progress.objects.filter(learner__username="learner").count() == 7
-    assert Progress.objects.filter(visits__gt=1).count() == 0
-    client = Client()
-    assert client.login(username="learner", password="demo-pass-456")
-    body = text(client.get("/my-learning/"))
-    assert "Continue watching Variables at 00:07" in body and "✓ Course completed" in body
-
-
 def test_the_learner_pages_use_a_fixed_number_of_queries_whatever_the_number_of_tutorials(
     bash, django_assert_num_queries
 ):
@@ -201,10 +184,12 @@ def test_the_learner_pages_use_a_fixed_number_of_queries_whatever_the_number_of_
     for v in bash:
         tracking.record_heartbeat(learner=user, video=v, heartbeat=beat((0, 20)))
     client = logged_in(user)
-    # session, user, courses, languages, tutorials, videos, the learner's progress
-    with django_assert_num_queries(7):
+    # session, user, courses, languages, tutorials, videos, the learner's progress; the default
+    # site for the page's tracker tag
+    with django_assert_num_queries(8):
         client.get("/tutorial-search/", {"course": "BASH", "language": "English"})
-    # session, user, video; visit: savepoint, get-or-create, lock, count, read back, release, the
-    # default site for its event; state: progress; playlist: tutorials, videos, progress; languages
+    # session, user, video; visit: savepoint, get-or-create, lock, count, read back, release;
+    # state: progress; playlist: tutorials, videos, progress; languages; the default site for the
+    # page's tracker tag
     with django_assert_num_queries(15):
         client.get("/watch/BASH/Loops/English/")

@@ -6,7 +6,8 @@
  * where playback resumes, so seeking to the end earns nothing. Heartbeats go out every
  * `heartbeatSeconds` of playback and on pause, seek, end and leaving the page. Each carries its
  * own id and waits in a per-learner outbox in localStorage until the server answers, so a
- * heartbeat lost offline is sent later, and a resend is harmless.
+ * heartbeat lost offline is sent later, and a resend is harmless. Each also carries the ids of
+ * the page's tracker (theEye.ids()), so the server files its video event under the page's visit.
  */
 (function () {
   "use strict";
@@ -175,6 +176,10 @@
       at: new Date().toISOString(),
       reason: reason,
     };
+    // The page's own tracker ids, taken now (not when sent), so the heartbeat joins this visit.
+    var ids = window.theEye && theEye.ids ? theEye.ids() : {};
+    if (ids.session_id) heartbeat.session_id = ids.session_id;
+    if (ids.visitor_id) heartbeat.visitor_id = ids.visitor_id;
     var items = readOutbox();
     items.push(heartbeat);
     writeOutbox(items);
@@ -259,7 +264,7 @@
     var bar = document.getElementById("course-bar");
     var text = document.getElementById("course-percent");
     if (bar) bar.value = value;
-    if (text) text.textContent = value + " % of the course";
+    if (text) text.textContent = "Course progress: " + value + " %";
   }
 
   function mark(completed) {

@@ -13,7 +13,7 @@
 
   // Do Not Track / Global Privacy Control, when the site asks to honour them: send nothing.
   if (on('respect-dnt') && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl)) {
-    w.theEye = { track: function () {} };
+    w.theEye = { track: function () {}, ids: function () { return {}; } };
     return;
   }
 
@@ -172,9 +172,13 @@
   w.addEventListener('pagehide', hide);
   w.addEventListener('online', function () { flush(); });
 
+  // The ids this page's events carry, for the page's own scripts to attach other records to
+  // the same visit (The Eye's watch page sends them with its heartbeats).
+  function ids() { return { session_id: session(), visitor_id: visitor }; }
+
   // Calls made before this script ran: theEye.q = [[name, data], ...] (see README).
   var early = w.theEye && w.theEye.q || [];
-  w.theEye = { track: track };
+  w.theEye = { track: track, ids: ids };
   pageview();
   for (var i = 0; i < early.length; i++) track(early[i][0], early[i][1]);
 })(window, document, navigator);

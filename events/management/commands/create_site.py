@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from events.models import Site
+from events.sites import create_site
 from events.validation import Rule, url
 
 
@@ -21,9 +21,7 @@ class Command(BaseCommand):
                 origins.append(url(value).rstrip("/"))
             except Rule as rule:
                 raise CommandError(f"--origin {value!r} {rule}") from None
-        if default:
-            Site.objects.filter(is_default=True).update(is_default=False)
-        site = Site.objects.create(name=name, allowed_origins=origins, is_default=default)
+        site = create_site(name=name, allowed_origins=origins, default=default)
         key = site.rotate_server_key()
         self.stdout.write(f"site {site.name}\nsite id:    {site.site_id}\nserver key: {key}\n")
         self.stdout.write("Keep the server key secret; it is stored only as a hash and shown only now.\n")

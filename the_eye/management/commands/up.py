@@ -18,6 +18,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from events.models import Site
+from the_eye import demo
 from the_eye.lib import embedded_redis
 
 
@@ -43,6 +44,9 @@ class Command(BaseCommand):
             call_command("collectstatic", interactive=False, verbosity=0)
             if not no_demo:
                 call_command("demo", events=demo_events, stdout=self.stdout)
+            # With or without the demo, the admin login printed below exists.
+            demo.ensure_admin()
+            demo.ensure_content_team()
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
             self._spawn("worker", [*manage, "rqworker", "events", "default", "--with-scheduler"], env)
             # Periodic work (rollup catch-up, retention purge): see rollups/cron.py.
@@ -92,22 +96,14 @@ class Command(BaseCommand):
 
     def _announce(self, host: str, port: int) -> None:
         site = Site.objects.default()
-        from events.management.commands.demo import admin_password
-
-        shown_host = "localhost" if host in ("127.0.0.1", "0.0.0.0") else host
-        self.stdout.write(self.style.SUCCESS(f"\nThe Eye is running at http://{shown_host}:{port}/"))
-        self.stdout.write(f"  admin login:  admin / {admin_password()}   (http://{shown_host}:{port}/admin/)")
-        from django.contrib.auth import get_user_model
-
-        from progress.demo import learner_password
-
-        if get_user_model().objects.filter(username="learner").exists():
-            self.stdout.write(
-                f"  learner login: learner / {learner_password()}   (http://{shown_host}:{port}/my-learning/)"
-            )
-        self.stdout.write(f"  dashboards:   http://{shown_host}:{port}/dashboard/")
+        base = f"http://{'localhost' if host in ('127.0.0.1', '0.0.0.0') else host}:{port}"
+        self.stdout.write(self.style.SUCCESS(f"\nThe Eye is running at {base}/"))
+        # Only logins that work are printed: the user exists and still has the demo password.
+        for role, password in demo.working_logins():
+            self.stdout.write(f"  {role.label + ':':<20}{role.username} / {password}   ({base}{role.where})")
+        self.stdout.write(f"  {'dashboards:':<20}{base}/dashboard/")
         if site:
-            self.stdout.write(f"  demo site id: {site.site_id}")
+            self.stdout.write(f"  {'default site id:':<20}{site.site_id}")
         self.stdout.write("  Ctrl-C stops everything.\n")
 
     def _watch(self) -> None:
