@@ -102,6 +102,15 @@ RQ_QUEUES = {
     "default": {"URL": _QUEUE_URL, "DEFAULT_TIMEOUT": 300},
 }
 RQ = {"COMMIT_MODE": "auto"}
+# The shared cache (throttling counters, the copy of sites that lets the collector accept events
+# while the database is down) lives in the same Redis as the queue.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _QUEUE_URL,
+        "KEY_PREFIX": "the_eye",
+    }
+}
 
 # --- Events --------------------------------------------------------------------------------
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)

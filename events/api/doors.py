@@ -14,9 +14,10 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
+from events import sites
 from events.ingest import Sender
 from events.models import Site
-from the_eye.api_errors import ApiError
+from the_eye.api_errors import RETRY_AFTER_SECONDS, ApiError
 
 JSON_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon without a preflight
 
@@ -80,11 +81,29 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     """The site a request is for, and whether the sender proved the site's server key.
 
     Order: a server key; the `X-Site-Id` header; a `site_id` field of the (first) event; the
-    site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found.
+    site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found, 503
+    when neither the database nor the cache of sites can answer (`events.sites`).
     """
+    try:
+        return _find_site(request, payload)
+    except sites.SiteUnavailable:
+        raise unavailable() from None
+
+
+def unavailable() -> ApiError:
+    """503 for a request that neither store can take now; the client should retry later."""
+    return ApiError(
+        status_code=503,
+        code="unavailable",
+        detail="The Eye cannot store or queue events right now; nothing was kept. Retry later.",
+        extra={"retry_after": RETRY_AFTER_SECONDS},
+    )
+
+
+def _find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     key = server_key(request)
     if key:
-        site = Site.objects.by_server_key(key)
+        site = sites.by_server_key(key)
         if site is None:
             raise ApiError(
                 status_code=401,
@@ -98,7 +117,7 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     if not public_id and isinstance(first, dict) and isinstance(first.get("site_id"), str):
         public_id = first["site_id"].strip()
     if public_id:
-        site = Site.objects.by_public_id(public_id)
+        site = sites.by_public_id(public_id)
         if site is None:
             raise ApiError(
                 status_code=400,
@@ -107,7 +126,7 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
                 errors=[{"field": "site_id", "rule": "must be the public id of a site"}],
             )
         return site, False
-    site = Site.objects.default()
+    site = sites.default()
     if site is None:
         raise ApiError(
             status_code=400,
