@@ -17,6 +17,7 @@ from django.http.request import RawPostDataException
 from events import sites
 from events.ingest import Sender
 from events.models import Site
+from the_eye import throttles
 from the_eye.api_errors import RETRY_AFTER_SECONDS, ApiError
 
 JSON_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon without a preflight
@@ -77,17 +78,21 @@ def server_key(request: HttpRequest) -> str:
     return request.META.get("HTTP_X_SERVER_KEY", "").strip()
 
 
-def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
+def find_site(request: HttpRequest, payload: Any, *, count: bool = True) -> tuple[Site, bool]:
     """The site a request is for, and whether the sender proved the site's server key.
 
     Order: a server key; the `X-Site-Id` header; a `site_id` field of the (first) event; the
     site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found, 503
-    when neither the database nor the cache of sites can answer (`events.sites`).
+    when neither the database nor the cache of sites can answer (`events.sites`), 429 when the
+    site has used up its rate (`THROTTLE_COLLECT_PER_SITE`; `count=False` only looks).
     """
     try:
-        return _find_site(request, payload)
+        site, trusted = _find_site(request, payload)
     except sites.SiteUnavailable:
         raise unavailable() from None
+    if count:
+        throttles.check_site(site.site_id)
+    return site, trusted
 
 
 def unavailable() -> ApiError:
@@ -158,7 +163,7 @@ def visitor_opted_out(request: HttpRequest, payload: Any) -> bool:
     if not request.META.get("HTTP_ORIGIN"):
         return False
     try:
-        site, _ = find_site(request, payload)
+        site, _ = find_site(request, payload, count=False)
     except ApiError:
         return False  # let the normal path answer the error
     return site.respect_dnt
