@@ -100,17 +100,18 @@ class Supervisor:
             time.sleep(interval)
 
     def stop(self, *, timeout: float = 15.0) -> None:
-        """SIGTERM every child, newest first, and wait; SIGKILL what is still running after `timeout`."""
+        """Stop the children one at a time, newest first: SIGTERM, then SIGKILL after `timeout`.
+
+        One at a time, so what others depend on (the queue server, added first) outlives them.
+        """
         self.stopping = True
-        for child in reversed(self.children):
-            if child.alive():
-                child.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
-        deadline = time.monotonic() + timeout
         for child in reversed(self.children):
             if child.process is None:
                 continue
+            if child.alive():
+                child.process.send_signal(signal.SIGTERM)
             try:
-                child.process.wait(timeout=max(0.1, deadline - time.monotonic()))
+                child.process.wait(timeout=timeout)
             except subprocess.TimeoutExpired:
                 child.process.kill()
                 child.process.wait()

@@ -36,6 +36,7 @@ class Command(BaseCommand):
     def handle(self, *args: Any, queue: str, burst: bool, name: str | None, **options: Any) -> None:
         level = "WARNING" if options["verbosity"] == 0 else "INFO"
         pause = 1.0
+        worker = None
         while True:
             try:
                 rq_queue = django_rq.get_queue(queue)
@@ -54,6 +55,8 @@ class Command(BaseCommand):
                 worker.work(burst=burst, with_scheduler=False, logging_level=level)
                 return  # a requested stop (SIGTERM, Ctrl-C) or the end of a burst
             except RedisError as error:
+                if worker is not None and worker._stop_requested:
+                    return  # asked to stop (SIGTERM) while Redis was away: stop, don't reconnect
                 # Redis went away (before or in the middle of a job). A job whose horse was
                 # running is still in the started registry; the reaper requeues it later.
                 log.warning("queue %s unreachable (%s); reconnecting in %.0f s", queue, error, pause)
