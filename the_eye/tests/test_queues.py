@@ -106,3 +106,50 @@ def test_the_batch_after_an_idle_worker_is_killed_with_sigkill_is_stored(client,
     finally:
         if worker.poll() is None:
             worker.kill()
+
+
+def test_health_counts_only_workers_heard_from_lately(queue):
+    from datetime import timedelta
+
+    from rq.utils import now, utcformat
+
+    alive = Worker([queue], connection=queue.connection, name="alive")
+    alive.register_birth()
+    alive.heartbeat()
+    killed = Worker([queue], connection=queue.connection, name="killed")
+    killed.register_birth()
+    # A worker killed with SIGKILL stays registered until its key expires, silent meanwhile.
+    queue.connection.hset(killed.key, "last_heartbeat", utcformat(now() - timedelta(seconds=queues.WORKER_TTL + 5)))
+    assert len(Worker.all(queue=queue)) == 2
+    assert queues.live_workers(queue=queue) == 1
+
+
+@pytest.mark.django_db
+def test_the_scheduler_process_moves_due_retries_to_the_queue_and_reaps_what_dead_workers_left(
+    client, site, queue, run_worker
+):
+    from datetime import timedelta
+
+    ids = post_batch(client)
+    stranded = take_like_a_worker_that_then_dies(queue)
+    # Seen long ago by an earlier reaper run: overdue now.
+    queue.connection.set(f"the_eye:reaper:seen:{queue.name}:{stranded}", time.time() - 60)
+    later = queue.enqueue_in(timedelta(seconds=1), "os.getpid")
+    scheduler = subprocess.Popen(
+        [sys.executable, str(ROOT / "manage.py"), "run_scheduler", "--reap-every", "0.5", "--verbosity", "0"],
+        cwd=ROOT,
+        env=dict(os.environ),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 20
+        while set(queue.job_ids) != {stranded, later.id}:
+            assert scheduler.poll() is None and time.monotonic() < deadline, queue.job_ids
+            time.sleep(0.1)
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=10)
+    run_worker()
+    assert sorted(str(i) for i in Event.objects.values_list("id", flat=True)) == sorted(ids)
