@@ -166,6 +166,18 @@ class Stack:
     def workers(self) -> list:
         return [c for c in self.supervisor.children if c.name.startswith("worker-events") and c.alive()]
 
+    def queue_busy(self) -> bool:
+        """Jobs are waiting in, or being taken from, the `events` queue."""
+        from redis import Redis
+        from redis.exceptions import RedisError
+
+        try:
+            redis = Redis(port=self.valkey_port)
+            keys = ("rq:queue:events", "rq:queue:events:intermediate")
+            return any(redis.llen(key) for key in keys) or bool(redis.zcard("rq:wip:events"))
+        except RedisError:
+            return True
+
     @staticmethod
     def horse_of(pid: int) -> int | None:
         try:
@@ -214,16 +226,17 @@ def inject(stack: Stack, fault: str, gate: threading.Event) -> str:
             time.sleep(0.005)
         return "no busy worker seen"
     if fault == "idle-worker":
-        gate.clear()  # hold the senders until a worker is idle, kill it, then send again
+        gate.clear()  # hold the senders until the queue is drained, kill an idle worker, send again
         try:
-            deadline = time.monotonic() + 30
+            deadline = time.monotonic() + 120
             while time.monotonic() < deadline:
+                if stack.queue_busy():
+                    time.sleep(0.1)
+                    continue
                 for child in stack.workers():
                     if stack.horse_of(child.pid) is None:
-                        time.sleep(0.2)
-                        if stack.horse_of(child.pid) is None:
-                            os.kill(child.pid, signal.SIGKILL)
-                            return f"killed idle {child.name} ({child.pid})"
+                        os.kill(child.pid, signal.SIGKILL)
+                        return f"killed idle {child.name} ({child.pid})"
                 time.sleep(0.05)
             return "no idle worker seen"
         finally:
