@@ -13,6 +13,7 @@ one fault is injected:
   scheduler     SIGKILL to the scheduler (retries wait for it)
   redis         the queue's Redis stopped for a few seconds, then started again
   postgres      PostgreSQL stopped for a few seconds, then started again
+  both          both stopped together: the collector answers 503 + Retry-After, clients resend
 
 each `--repeats` times. After the last phase it waits until everything acknowledged is stored (or
 `--settle` seconds pass), then prints per fault: sent, acknowledged, stored, lost (acknowledged
@@ -49,7 +50,7 @@ from common import ROOT, free_port, wait_until  # noqa: E402
 from the_eye.lib import embedded_redis  # noqa: E402
 from the_eye.lib.supervisor import Supervisor  # noqa: E402
 
-FAULTS = ["workhorse", "idle-worker", "busy-worker", "scheduler", "redis", "postgres"]
+FAULTS = ["workhorse", "idle-worker", "busy-worker", "scheduler", "redis", "postgres", "both"]
 ORIGIN = "https://learn.example.org"
 CHROME = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
 OUTAGE_SECONDS = 5.0
@@ -251,6 +252,13 @@ def inject(stack: Stack, fault: str, gate: threading.Event) -> str:
     if fault == "postgres":
         stack.restart_postgres()
         return f"PostgreSQL stopped for {OUTAGE_SECONDS:.0f} s"
+    if fault == "both":
+        stack.valkey.stop()
+        stack.pg.stop()
+        time.sleep(OUTAGE_SECONDS)
+        stack.pg.start()
+        stack.valkey = embedded_redis.start(data_dir=stack.valkey_dir, port=stack.valkey_port)
+        return f"Redis and PostgreSQL stopped together for {OUTAGE_SECONDS:.0f} s"
     raise ValueError(fault)
 
 
