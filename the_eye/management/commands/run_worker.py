@@ -38,6 +38,7 @@ class Command(BaseCommand):
         pause = 1.0
         worker = None
         while True:
+            began = time.monotonic()
             try:
                 rq_queue = django_rq.get_queue(queue)
                 reaped = queues.reap(queue=rq_queue)
@@ -59,6 +60,8 @@ class Command(BaseCommand):
                     return  # asked to stop (SIGTERM) while Redis was away: stop, don't reconnect
                 # Redis went away (before or in the middle of a job). A job whose horse was
                 # running is still in the started registry; the reaper requeues it later.
+                if time.monotonic() - began > 60:
+                    pause = 1.0  # it had been working: this is a new outage, start with short pauses
                 log.warning("queue %s unreachable (%s); reconnecting in %.0f s", queue, error, pause)
                 self._sleep(pause)
                 pause = min(pause * 2, 30.0)
