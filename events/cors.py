@@ -21,15 +21,19 @@ from typing import Any
 
 from corsheaders.signals import check_request_enabled
 from django.conf import settings
+from django.core.cache import cache
+from django.db import DatabaseError
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
+from redis.exceptions import RedisError
 
 from events.models import Site
 from the_eye.api_errors import ApiError
 
 # Another process (an admin edit served by another worker) is seen after at most this long.
 CACHE_SECONDS = 10.0
+SHARED_KEY = "cors:listed-origins"
 
 _lock = threading.Lock()
 _cached: tuple[float, frozenset[str]] | None = None
@@ -46,15 +50,31 @@ def listed_origins() -> frozenset[str]:
     cached = _cached
     if cached is not None and now - cached[0] < CACHE_SECONDS:
         return cached[1]
-    origins = frozenset(
-        normalise_origin(origin)
-        for origin_list in Site.objects.values_list("allowed_origins", flat=True)
-        for origin in (origin_list or [])
-        if isinstance(origin, str)
-    )
+    try:
+        origins = frozenset(
+            normalise_origin(origin)
+            for origin_list in Site.objects.values_list("allowed_origins", flat=True)
+            for origin in (origin_list or [])
+            if isinstance(origin, str)
+        )
+    except DatabaseError:
+        # During a database outage the collector keeps accepting (events.sites): answer CORS
+        # from the last list this process or the shared cache saw.
+        return cached[1] if cached is not None else _shared_copy()
     with _lock:
         _cached = (now, origins)
+    try:
+        cache.set(SHARED_KEY, origins, 7 * 24 * 3600)
+    except RedisError:
+        pass
     return origins
+
+
+def _shared_copy() -> frozenset[str]:
+    try:
+        return cache.get(SHARED_KEY) or frozenset()
+    except RedisError:
+        return frozenset()
 
 
 def forget_listed_origins() -> None:

@@ -10,6 +10,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
@@ -19,6 +20,8 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from events.validation import printable
 
 log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 30
 
 
 class ApiError(exceptions.APIException):
@@ -36,6 +39,8 @@ class ApiError(exceptions.APIException):
         super().__init__(detail=detail, code=code)
         self.status_code = status_code
         self.body = {"error": code, "detail": detail, "errors": errors or [], **(extra or {})}
+        # 503 and 429 tell the client when to come back (the body's `retry_after`, in seconds).
+        self.wait = (extra or {}).get("retry_after")
 
 
 def _flatten(data: Any, prefix: str = "") -> list[dict[str, Any]]:
@@ -58,8 +63,18 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        # The database cannot be reached (and, on a collecting door, neither can the queue).
+        log.warning("database unreachable: %s", exc)
+        exc = ApiError(
+            status_code=503,
+            code="unavailable",
+            detail="The service is briefly unavailable; nothing of the request was stored. Retry later.",
+            extra={"retry_after": RETRY_AFTER_SECONDS},
+        )
     if isinstance(exc, ApiError):
-        return Response(exc.body, status=exc.status_code)
+        headers = {"Retry-After": str(exc.wait)} if exc.wait else None
+        return Response(exc.body, status=exc.status_code, headers=headers)
     response = drf_exception_handler(exc, context)
     if response is None:
         log.exception("unhandled error in API view", exc_info=exc)

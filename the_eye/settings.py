@@ -10,19 +10,37 @@ from pathlib import Path
 
 import environ
 
-from the_eye.lib import embedded_redis
+from the_eye.lib import embedded_redis, secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = BASE_DIR / "var"
+VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DEBUG", default=False)
-# A fixed development key keeps sessions valid across restarts of the demo; production sets its own.
-SECRET_KEY = env.str("SECRET_KEY", default="the-eye-development-key-change-me-in-production-0123456789")
+# Unset: a random key made once for this checkout and kept in var/secret-key (sessions survive
+# restarts of the demo). A key that is public (the one earlier versions and docs showed) or too
+# weak to sign sessions stops the start when DEBUG is off.
+SECRET_KEY = env.str("SECRET_KEY", default="") or secret_key.local_key(VAR_DIR)
+if not DEBUG:
+    secret_key.refuse_weak(SECRET_KEY)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# --- HTTPS (README "Production settings"; all off by default so plain-http demos work) -------
+# Behind a TLS-terminating proxy, name the header it sets: "HTTP_X_FORWARDED_PROTO,https".
+_proxy_ssl_header = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_proxy_ssl_header) if len(_proxy_ssl_header) == 2 else None
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Container and load-balancer checks call /health/ over plain http inside the network.
+SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -79,7 +97,6 @@ TEMPLATES = [
 ]
 
 # --- Storage -------------------------------------------------------------------------------
-VAR_DIR.mkdir(exist_ok=True)
 DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'the_eye.sqlite3'}"),
 }
@@ -105,6 +122,15 @@ RQ_QUEUES = {
     "default": {"URL": _QUEUE_URL, "DEFAULT_TIMEOUT": 300},
 }
 RQ = {"COMMIT_MODE": "auto"}
+# The shared cache (throttling counters, the copy of sites that lets the collector accept events
+# while the database is down) lives in the same Redis as the queue.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": _QUEUE_URL,
+        "KEY_PREFIX": "the_eye",
+    }
+}
 
 # --- Events --------------------------------------------------------------------------------
 EVENTS_MAX_BATCH = env.int("EVENTS_MAX_BATCH", default=1000)
@@ -139,7 +165,7 @@ PROGRESS_MAX_SECONDS_PER_HEARTBEAT = env.int("PROGRESS_MAX_SECONDS_PER_HEARTBEAT
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.SessionAuthentication",
-        "the_eye.api_input.BasicAuthentication",
+        "the_eye.throttles.ThrottledBasicAuthentication",
         "rest_framework.authentication.TokenAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAdminUser"],
@@ -159,6 +185,11 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "the_eye.schema.describe_batches"],
 }
+# Rate limits (the_eye/throttles.py): 429 with Retry-After. "N/s|min|hour|day"; empty: no limit.
+# Generous defaults: a tracker sends a request per page or so; the middleware batches of 100.
+THROTTLE_COLLECT_PER_ADDRESS = env.str("THROTTLE_COLLECT_PER_ADDRESS", default="6000/min")
+THROTTLE_COLLECT_PER_SITE = env.str("THROTTLE_COLLECT_PER_SITE", default="60000/min")
+THROTTLE_AUTH_FAILURES = env.str("THROTTLE_AUTH_FAILURES", default="20/min")
 # CORS is answered per site (its allowed origins) by events.cors; no credentials are ever allowed.
 CORS_ALLOW_CREDENTIALS = False
 CORS_URLS_REGEX = r"^/api/(events|logs)/$"
@@ -210,3 +241,19 @@ LOGGING = {
 
 # Number of reverse proxies in front of the site; 0 trusts REMOTE_ADDR only.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+
+# --- Error reporting ---------------------------------------------------------------------------
+# Set SENTRY_DSN to send errors of the web server and the workers to Sentry (PyPI sentry-sdk).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+if SENTRY_DSN:
+    import sentry_sdk
+    from sentry_sdk.integrations.django import DjangoIntegration
+    from sentry_sdk.integrations.rq import RqIntegration
+
+    sentry_sdk.init(
+        dsn=SENTRY_DSN,
+        integrations=[DjangoIntegration(), RqIntegration()],
+        environment=env.str("SENTRY_ENVIRONMENT", default="production"),
+        traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
+        send_default_pii=False,  # visitors' addresses and learners' names stay here
+    )

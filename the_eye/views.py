@@ -8,10 +8,10 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from redis.exceptions import RedisError
-from rq import Worker
 
 from events.jobs import QUEUE
 from events.models import Site
+from the_eye import queues
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -40,7 +40,8 @@ def _queue_state() -> dict:
             "queue": QUEUE,
             "depth": queue.count,
             "failed_jobs": queue.failed_job_registry.count,
-            "workers": Worker.count(queue=queue),
+            # Only workers heard from lately: a killed worker stays registered for a while.
+            "workers": queues.live_workers(queue=queue),
         }
     except RedisError as error:
         return {"ok": False, "queue": QUEUE, "error": str(error)}
@@ -48,10 +49,21 @@ def _queue_state() -> dict:
 
 @never_cache
 def health(request: HttpRequest) -> JsonResponse:
-    """200 when the database and the queue answer, 503 when either is down."""
+    """200 when the database and the queue answer, 503 when either is down.
+
+    Anyone (a load balancer, a container check) learns only `up` or `down`; staff also see the
+    database, the queue's depth, failed jobs and live workers.
+    """
     database, queue = _database_state(), _queue_state()
     healthy = database["ok"] and queue["ok"]
-    return JsonResponse(
-        {"status": "ok" if healthy else "down", "database": database, "queue": queue},
-        status=200 if healthy else 503,
-    )
+    body: dict = {"status": "up" if healthy else "down"}
+    if _is_staff(request):
+        body |= {"database": database, "queue": queue}
+    return JsonResponse(body, status=200 if healthy else 503)
+
+
+def _is_staff(request: HttpRequest) -> bool:
+    try:
+        return bool(request.user.is_staff)
+    except Exception:  # noqa: BLE001 - the session store (the database) may be the part that is down
+        return False

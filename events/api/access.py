@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from rest_framework import permissions
 
+from the_eye.throttles import CollectingByAddress
+
 
 class OpenToSendersMixin:
     """For DRF views whose POST collects events and whose GET reads them back.
@@ -17,6 +19,12 @@ class OpenToSendersMixin:
         if getattr(self.request, "method", None) == "POST":
             return []
         return super().get_authenticators()
+
+    def get_throttles(self):
+        # Collecting is limited per client address here, and per site once the door knows it.
+        if getattr(self.request, "method", None) == "POST":
+            return [CollectingByAddress()]
+        return super().get_throttles()
 
     def get_permissions(self):
         if getattr(self.request, "method", None) in ("POST", "OPTIONS"):

@@ -14,9 +14,11 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.http.request import RawPostDataException
 
+from events import sites
 from events.models import Site
 from events.validation import DEPTH_RULE, text_rule
-from the_eye.api_errors import ApiError
+from the_eye import throttles
+from the_eye.api_errors import RETRY_AFTER_SECONDS, ApiError
 
 JSON_TYPES = ("application/json", "text/plain")  # text/plain: sendBeacon without a preflight
 
@@ -83,15 +85,37 @@ def server_key(request: HttpRequest) -> str:
     return request.META.get("HTTP_X_SERVER_KEY", "").strip()
 
 
-def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
+def find_site(request: HttpRequest, payload: Any, *, count: bool = True) -> tuple[Site, bool]:
     """The site a request is for, and whether the sender proved the site's server key.
 
     Order: a server key; the `X-Site-Id` header; a `site_id` field of the (first) event; the
-    site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found.
+    site flagged default. Raises `ApiError` 401 for a wrong key, 400 when no site is found, 503
+    when neither the database nor the cache of sites can answer (`events.sites`), 429 when the
+    site has used up its rate (`THROTTLE_COLLECT_PER_SITE`; `count=False` only looks).
     """
+    try:
+        site, trusted = _find_site(request, payload)
+    except sites.SiteUnavailable:
+        raise unavailable() from None
+    if count:
+        throttles.check_site(site.site_id)
+    return site, trusted
+
+
+def unavailable() -> ApiError:
+    """503 for a request that neither store can take now; the client should retry later."""
+    return ApiError(
+        status_code=503,
+        code="unavailable",
+        detail="The Eye cannot store or queue events right now; nothing was kept. Retry later.",
+        extra={"retry_after": RETRY_AFTER_SECONDS},
+    )
+
+
+def _find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
     key = server_key(request)
     if key:
-        site = Site.objects.by_server_key(key)
+        site = sites.by_server_key(key)
         if site is None:
             raise ApiError(
                 status_code=401,
@@ -112,7 +136,7 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
             errors=[{"field": "site_id", "rule": text_rule(public_id)}],
         )
     if public_id:
-        site = Site.objects.by_public_id(public_id)
+        site = sites.by_public_id(public_id)
         if site is None:
             raise ApiError(
                 status_code=400,
@@ -121,7 +145,7 @@ def find_site(request: HttpRequest, payload: Any) -> tuple[Site, bool]:
                 errors=[{"field": "site_id", "rule": "must be the public id of a site"}],
             )
         return site, False
-    site = Site.objects.default()
+    site = sites.default()
     if site is None:
         raise ApiError(
             status_code=400,
@@ -143,7 +167,7 @@ def visitor_opted_out(request: HttpRequest, payload: Any) -> bool:
     if not request.META.get("HTTP_ORIGIN"):
         return False
     try:
-        site, _ = find_site(request, payload)
+        site, _ = find_site(request, payload, count=False)
     except ApiError:
         return False  # let the normal path answer the error
     return site.respect_dnt

@@ -54,7 +54,7 @@ def test_compose_runs_a_durable_redis_a_one_shot_migrate_and_scalable_workers():
     for flag in ("--appendonly yes", "--appendfsync everysec", "--maxmemory-policy noeviction"):
         assert flag in redis_command
     worker = services["worker"]
-    assert worker["command"] == ["python", "manage.py", "rqworker", "events", "default", "--with-scheduler"]
+    assert worker["command"] == ["python", "manage.py", "run_worker", "events"]
     assert "container_name" not in worker and "ports" not in worker
     for name in ("web", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
@@ -85,3 +85,14 @@ def test_docker_compose_accepts_the_file():
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
+
+
+def test_compose_runs_one_queue_per_worker_a_scheduler_and_cron():
+    services = compose()["services"]
+    assert services["worker-default"]["command"] == ["python", "manage.py", "run_worker", "default"]
+    assert services["scheduler"]["command"] == ["python", "manage.py", "run_scheduler"]
+    assert services["cron"]["command"] == ["python", "manage.py", "rqcron", "rollups.cron"]
+    for name in ("worker", "worker-default", "scheduler", "cron"):
+        assert "--with-scheduler" not in services[name]["command"]
+        assert services[name]["restart"] == "unless-stopped"
+        assert services[name]["environment"]["REDIS_URL"] == "redis://redis:6379/0"

@@ -18,14 +18,25 @@ from the_eye.lib import embedded_redis
 
 
 @pytest.mark.django_db
-def test_health_reports_the_database_and_the_queue_with_its_depth_and_failed_jobs(client, site, queue, settings):
+def test_health_tells_anonymous_callers_only_up_or_down(client, site, queue):
+    ingest.accept(site=site, payload=[page_view()], sender=ingest.Sender())
+    response = client.get("/health/")
+    assert response.status_code == 200
+    assert response.json() == {"status": "up"}
+
+
+@pytest.mark.django_db
+def test_health_reports_the_database_and_the_queue_with_its_depth_and_failed_jobs_to_staff(
+    client, site, queue, settings, staff_user
+):
+    client.force_login(staff_user)
     settings.EVENTS_JOB_RETRY_INTERVALS = []
     ingest.accept(site=site, payload=[page_view()], sender=ingest.Sender())
     ingest.accept(site=site, payload=[page_view()], sender=ingest.Sender())
     response = client.get("/health/")
     assert response.status_code == 200
     body = response.json()
-    assert body["status"] == "ok"
+    assert body["status"] == "up"
     assert body["database"] == {"ok": True, "vendor": connection.vendor}
     assert body["queue"]["ok"] is True
     assert (body["queue"]["depth"], body["queue"]["failed_jobs"]) == (2, 0)
@@ -43,7 +54,8 @@ def unstorable_batch(site):
 
 
 @pytest.mark.django_db
-def test_health_counts_a_job_that_failed(client, site, queue, run_worker, settings):
+def test_health_counts_a_job_that_failed(client, site, queue, run_worker, settings, staff_user):
+    client.force_login(staff_user)
     settings.EVENTS_JOB_RETRY_INTERVALS = []
     jobs.enqueue_store(batch=unstorable_batch(site))
     run_worker()
@@ -52,7 +64,8 @@ def test_health_counts_a_job_that_failed(client, site, queue, run_worker, settin
 
 
 @pytest.mark.django_db
-def test_health_answers_503_when_redis_is_down(client, settings):
+def test_health_answers_503_when_redis_is_down(client, settings, staff_user):
+    client.force_login(staff_user)
     server = embedded_redis.start(data_dir=Path(tempfile.mkdtemp(prefix="the-eye-health-")), persist=False)
     url = server.connection_url + "/0?socket_connect_timeout=1&socket_timeout=1"
     settings.RQ_QUEUES = {"events": {"URL": url}, "default": {"URL": url}}

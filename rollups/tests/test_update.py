@@ -138,8 +138,9 @@ def test_the_schedule_runs_the_rebuild_after_the_purge_every_night(queue):
     scheduler = CronScheduler(connection=queue.connection)
     scheduler.load_config_from_file("rollups.cron")
     jobs = {job.func_name.rsplit(".", 1)[-1]: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"rebuild_rollups", "purge_events"}
+    assert set(jobs) == {"rebuild_rollups", "purge_events", "reap_all"}
     assert (jobs["purge_events"].cron, jobs["rebuild_rollups"].cron) == ("47 2 * * *", "17 3 * * *")
+    assert jobs["reap_all"].interval == 60  # jobs dead workers left behind go back on their queue
 
 
 def test_a_rebuild_of_recent_days_leaves_older_days_alone_and_counts_each_visit_on_its_first_day(site):

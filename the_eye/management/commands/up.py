@@ -1,16 +1,18 @@
-"""Run the whole site in the foreground: queue server, worker, scheduler and web server.
+"""Run the whole site in the foreground: queue server, workers, scheduler, cron and web server.
 
 Started by `bin/up` (the README's first command). When `REDIS_URL` is unset it starts the embedded
-Valkey server first. Ctrl-C (or SIGTERM) stops every part, newest first, and waits for them.
+Valkey server first. Every part is supervised: one that exits is restarted after a pause that
+doubles up to a minute (logged), while the others keep serving. Ctrl-C (or SIGTERM) stops every
+part, newest first, and waits for them.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import signal
 import subprocess
 import sys
-import time
 from typing import Any
 
 from django.conf import settings
@@ -18,8 +20,9 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
 from events.models import Site
-from the_eye import demo
+from the_eye import demo, queues
 from the_eye.lib import embedded_redis
+from the_eye.lib.supervisor import Supervisor
 
 
 class Command(BaseCommand):
@@ -35,8 +38,10 @@ class Command(BaseCommand):
     def handle(
         self, *args: Any, host: str, port: int, workers: int, no_demo: bool, demo_events: int, **options: Any
     ) -> None:
-        self.children: list[subprocess.Popen] = []
-        self.valkey = None
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        self.supervisor = Supervisor()
+        self.valkey_servers: list[Any] = []  # kept referenced: a collected server object stops its process
+        self.valkey_port: int | None = None
         signal.signal(signal.SIGTERM, self._on_term)
         try:
             env = self._queue_env()
@@ -48,29 +53,20 @@ class Command(BaseCommand):
             demo.ensure_admin()
             demo.ensure_content_team()
             manage = [sys.executable, str(settings.BASE_DIR / "manage.py")]
-            self._spawn("worker", [*manage, "rqworker", "events", "default", "--with-scheduler"], env)
+            cwd = str(settings.BASE_DIR)
+            # One queue per worker (see the_eye/queues.py); the scheduler (retries) and the
+            # reaper of abandoned jobs run in their own process.
+            for queue in queues.queue_names():
+                self.supervisor.command(f"worker-{queue}", [*manage, "run_worker", queue], env=env, cwd=cwd)
+            self.supervisor.command("scheduler", [*manage, "run_scheduler"], env=env, cwd=cwd)
             # Periodic work (rollup catch-up, retention purge): see rollups/cron.py.
-            self._spawn("cron", [*manage, "rqcron", "rollups.cron"], env)
-            self._spawn(
-                "web",
-                [
-                    sys.executable,
-                    "-m",
-                    "gunicorn",
-                    "the_eye.wsgi",
-                    "--bind",
-                    f"{host}:{port}",
-                    "--workers",
-                    str(workers),
-                    "--threads",
-                    "4",
-                    "--access-logfile",
-                    "-",
-                ],
-                env,
-            )
+            self.supervisor.command("cron", [*manage, "rqcron", "rollups.cron"], env=env, cwd=cwd)
+            web = [sys.executable, "-m", "gunicorn", "the_eye.wsgi", "--bind", f"{host}:{port}"]
+            web += ["--workers", str(workers), "--threads", "4", "--access-logfile", "-"]
+            self.supervisor.command("web", web, env=env, cwd=cwd)
             self._announce(host, port)
-            self._watch()
+            # Every process that exits is restarted with a growing pause; the others go on.
+            self.supervisor.run()
         except KeyboardInterrupt:
             self.stdout.write("\nstopping…")
         finally:
@@ -81,18 +77,19 @@ class Command(BaseCommand):
         if os.environ.get("REDIS_URL"):
             self.stdout.write(f"queue: {os.environ['REDIS_URL']}")
             return env
-        self.valkey = embedded_redis.start(data_dir=settings.VAR_DIR / "valkey")
-        url = self.valkey.connection_url
+        self.supervisor.add("valkey", self._start_valkey)
+        url = f"redis://127.0.0.1:{self.valkey_port}"
         embedded_redis.record(var_dir=settings.VAR_DIR, url=url)
         env["REDIS_URL"] = url
         self.stdout.write(f"queue: embedded Valkey at {url} (data in var/valkey, append-only)")
         return env
 
-    def _spawn(self, name: str, argv: list[str], env: dict[str, str]) -> None:
-        # A new process group, so Ctrl-C reaches the children only through _stop, in order.
-        child = subprocess.Popen(argv, env=env, cwd=settings.BASE_DIR, start_new_session=True)
-        child.name = name  # type: ignore[attr-defined]
-        self.children.append(child)
+    def _start_valkey(self) -> subprocess.Popen:
+        # A restart reuses the first start's port, so every process's REDIS_URL stays right.
+        server = embedded_redis.start(data_dir=settings.VAR_DIR / "valkey", port=self.valkey_port)
+        self.valkey_port = server.port
+        self.valkey_servers.append(server)
+        return server._process
 
     def _announce(self, host: str, port: int) -> None:
         site = Site.objects.default()
@@ -106,26 +103,11 @@ class Command(BaseCommand):
             self.stdout.write(f"  {'default site id:':<20}{site.site_id}")
         self.stdout.write("  Ctrl-C stops everything.\n")
 
-    def _watch(self) -> None:
-        while True:
-            for child in self.children:
-                if child.poll() is not None:
-                    raise SystemExit(f"{child.name} exited with status {child.returncode}; stopping")  # type: ignore[attr-defined]
-            time.sleep(0.5)
-
     def _on_term(self, signum: int, frame: Any) -> None:
         raise KeyboardInterrupt
 
     def _stop(self) -> None:
-        for child in reversed(self.children):
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in reversed(self.children):
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
-        if self.valkey is not None:
-            self.valkey.stop()
+        self.supervisor.stop()
+        if self.valkey_port is not None:
             embedded_redis.forget(var_dir=settings.VAR_DIR)
         self.stdout.write("stopped.")
