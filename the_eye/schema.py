@@ -27,3 +27,28 @@ def describe_batches(result: dict[str, Any], generator: Any, request: Any, publi
         array = {**content["schema"], "minItems": 1, "maxItems": limit}
         content["schema"] = {"oneOf": [array["items"], array]} if single else array
     return result
+
+
+def describe_rate_limits(result: dict[str, Any], generator: Any, request: Any, public: bool) -> dict[str, Any]:
+    """Answers every API operation may give: 429 with `Retry-After` (Basic-auth failures are limited
+    per address on every one of them, collecting requests per address and site: `the_eye.throttles`),
+    and 405 when a path parameter's value names another route of the same prefix (a tutorial id
+    of `heartbeat` reaches the POST-only heartbeat view)."""
+    too_many = {
+        "description": "too many requests (wrong passwords, or collecting too fast); wait `Retry-After` seconds",
+        "headers": {"Retry-After": {"schema": {"type": "integer"}, "description": "seconds to wait"}},
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    not_allowed = {
+        "description": "the path names a route that does not take this method",
+        "content": {"application/json": {"schema": {"type": "object"}}},
+    }
+    for path, operations in result["paths"].items():
+        if not path.startswith("/api/"):
+            continue
+        for method, operation in operations.items():
+            if isinstance(operation, dict) and "responses" in operation:
+                operation["responses"].setdefault("429", too_many)
+                if "{" in path:
+                    operation["responses"].setdefault("405", not_allowed)
+    return result

@@ -183,7 +183,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "the_eye.schema.describe_batches"],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "the_eye.schema.describe_batches",
+        "the_eye.schema.describe_rate_limits",
+    ],
 }
 # Rate limits (the_eye/throttles.py): 429 with Retry-After. "N/s|min|hour|day"; empty: no limit.
 # Generous defaults: a tracker sends a request per page or so; the middleware batches of 100.

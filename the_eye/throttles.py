@@ -16,8 +16,9 @@ from django.core.cache import cache
 from drf_spectacular.authentication import BasicScheme
 from redis.exceptions import RedisError
 from rest_framework import exceptions
-from the_eye.api_input import BasicAuthentication
 from rest_framework.throttling import BaseThrottle
+
+from the_eye.api_input import BasicAuthentication
 
 PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -73,9 +74,9 @@ def _throttled(wait: float) -> exceptions.Throttled:
 
 
 def client_address(request) -> str:
-    from events.api.doors import client_ip
+    from events.ingest import request_ip
 
-    return client_ip(request) or "unknown"
+    return request_ip(request) or "unknown"
 
 
 class CollectingByAddress(BaseThrottle):
