@@ -155,7 +155,7 @@ SPECTACULAR_SETTINGS = {
 }
 # CORS is answered per site (its allowed origins) by events.cors; no credentials are ever allowed.
 CORS_ALLOW_CREDENTIALS = False
-CORS_URLS_REGEX = r"^/api/(events|logs)/$"
+CORS_URLS_REGEX = r"^/api/(events/|logs/|event)$"  # event: Plausible's Events API
 # Browsers only send events here: POST, JSON or text/plain, the site named by X-Site-Id or a field.
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("content-type", "x-site-id")
