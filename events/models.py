@@ -74,6 +74,9 @@ class Site(models.Model):
     )
     domains = models.JSONField(
         default=list,
+        # Also a database default, so code that predates the column (a rolling deploy, an older
+        # migration state) can still create sites.
+        db_default=models.Value([], output_field=models.JSONField()),
         blank=True,
         help_text='Domains this site answers for in Plausible\'s Events API (its "domain" field), e.g. ["example.org"].',
     )
