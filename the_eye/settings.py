@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "rollups",
     "dashboard",
     "progress",
+    "xapi",
 ]
 
 MIDDLEWARE = [
