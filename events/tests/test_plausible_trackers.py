@@ -12,9 +12,6 @@ and `GET /api/stats/`.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -22,12 +19,12 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 from events.models import Event, Site
+from events.tests import js_clients
 from events.tests.hosting import ForwardingProxy, HostSite
 from events.tests.test_tracker_browser import wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
-JS_CLIENTS = Path(__file__).resolve().parent / "js"
 VISITOR_IP = "49.36.0.1"
 DOMAIN = "learn.example.org"
 COURSE = "/courses/python/"
@@ -57,23 +54,9 @@ IMPORTS = {
 }
 
 
-def installed() -> bool:
-    marker = JS_CLIENTS / "node_modules" / ".package-lock.json"
-    lock = JS_CLIENTS / "package-lock.json"
-    return marker.is_file() and marker.stat().st_mtime >= lock.stat().st_mtime
-
-
 @pytest.fixture(scope="session")
 def plausible_packages() -> Path:
-    """The npm packages, as `npm ci` installs them from the committed lock file (once)."""
-    if not installed():
-        npm = shutil.which("npm")
-        if npm is None:
-            if os.environ.get("THE_EYE_REQUIRE_BROWSER"):
-                pytest.fail("npm is required to install events/tests/js (apt-get install npm)")
-            pytest.skip("npm is not installed")
-        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS_CLIENTS, check=True, timeout=300)
-    return JS_CLIENTS / "node_modules"
+    return js_clients.node_modules()
 
 
 def page(*, package: str, collector: str, exit_url: str) -> str:
