@@ -29,3 +29,27 @@ class Statement(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agent} {self.verb} {self.activity}"
+
+
+class StateDocument(models.Model):
+    """A document an activity keeps for one learner (the State resource), e.g. a player's bookmark."""
+
+    site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="xapi_states")
+    activity = models.CharField(max_length=2048)
+    agent = models.CharField(max_length=600)
+    registration = models.CharField(max_length=36, blank=True, help_text="A UUID, or empty for none")
+    state_id = models.CharField(max_length=255)
+    content = models.BinaryField()
+    content_type = models.CharField(max_length=255, default="application/octet-stream")
+    etag = models.CharField(max_length=64)
+    updated = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["site", "activity", "agent", "registration", "state_id"], name="xapi_one_state_document"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.state_id} of {self.agent} in {self.activity}"

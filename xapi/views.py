@@ -14,7 +14,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
@@ -24,7 +26,7 @@ from rest_framework.views import APIView
 from events.api import doors
 from events.api.serializers import ErrorSerializer
 from events.models import Site
-from xapi import statements
+from xapi import state, statements
 from xapi.statements import XapiError
 
 HEADER = "X-Experience-API-Version"
@@ -70,9 +72,12 @@ STATEMENT_ERRORS = {
 }
 
 
-class Statements(APIView):
+class LrsView(APIView):
+    """A resource that needs a site's credentials and the version header, answered in xAPI's terms."""
+
     authentication_classes: list[Any] = []
     permission_classes = [permissions.AllowAny]
+    site: Site
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
         # The specification's own rules come before the view's: credentials, then the version.
@@ -95,6 +100,8 @@ class Statements(APIView):
             raise exc  # answered by dispatch in the specification's terms
         return super().handle_exception(exc)
 
+
+class Statements(LrsView):
     @extend_schema(
         operation_id="xapi_statements_store",
         request=OpenApiTypes.OBJECT,
@@ -163,3 +170,91 @@ class Statements(APIView):
             response = JsonResponse({"statements": found_many, "more": link})
         response["X-Experience-API-Consistent-Through"] = now
         return response
+
+
+def _body(request: Request) -> bytes:
+    limit = settings.EVENTS_MAX_BODY_BYTES
+    body = request._request.body
+    if len(body) > limit:
+        raise XapiError("body", f"must be at most {limit} bytes", status=413)
+    return body
+
+
+STATE_PARAMETERS = [
+    OpenApiParameter("activityId", str, required=True),
+    OpenApiParameter("agent", str, required=True, description="an Agent as JSON"),
+    OpenApiParameter("registration", str),
+    OpenApiParameter("stateId", str),
+]
+
+
+class State(LrsView):
+    """`/xapi/activities/state`: one document per (activity, agent, registration, stateId)."""
+
+    def _conditions(self, request: Request) -> dict[str, str]:
+        return {
+            "if_match": request.META.get("HTTP_IF_MATCH", ""),
+            "if_none_match": request.META.get("HTTP_IF_NONE_MATCH", ""),
+        }
+
+    def _save(self, request: Request, *, merge: bool) -> HttpResponse:
+        state.save(
+            site=self.site,
+            key=state.parse_key(request.query_params),
+            state_id=request.query_params.get("stateId", ""),
+            content=_body(request),
+            content_type=request.META.get("CONTENT_TYPE", ""),
+            merge=merge,
+            **self._conditions(request),
+        )
+        return HttpResponse(status=204)
+
+    @extend_schema(
+        operation_id="xapi_state_put",
+        parameters=STATE_PARAMETERS,
+        request=OpenApiTypes.BINARY,
+        responses={204: None, **STATEMENT_ERRORS},
+    )
+    def put(self, request: Request) -> HttpResponse:
+        """Store the document, replacing any stored one."""
+        return self._save(request, merge=False)
+
+    @extend_schema(
+        operation_id="xapi_state_post",
+        parameters=STATE_PARAMETERS,
+        request=OpenApiTypes.OBJECT,
+        responses={204: None, **STATEMENT_ERRORS},
+    )
+    def post(self, request: Request) -> HttpResponse:
+        """Merge a JSON object into the stored JSON document (or store it)."""
+        return self._save(request, merge=True)
+
+    @extend_schema(
+        operation_id="xapi_state_read",
+        parameters=[*STATE_PARAMETERS, OpenApiParameter("since", str)],
+        responses={200: OpenApiTypes.BINARY, 404: OpenApiResponse(ErrorSerializer), **STATEMENT_ERRORS},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        """One document, or without stateId the list of the documents' ids."""
+        key = state.parse_key(request.query_params)
+        state_id = request.query_params.get("stateId")
+        if not state_id:
+            return JsonResponse(state.ids(site=self.site, key=key, since=request.query_params.get("since")), safe=False)
+        document = state.read(site=self.site, key=key, state_id=state_id)
+        response = HttpResponse(bytes(document.content), content_type=document.content_type)
+        response["ETag"] = f'"{document.etag}"'
+        response["Last-Modified"] = http_date(document.updated.timestamp())
+        return response
+
+    @extend_schema(
+        operation_id="xapi_state_delete", parameters=STATE_PARAMETERS, responses={204: None, **STATEMENT_ERRORS}
+    )
+    def delete(self, request: Request) -> HttpResponse:
+        """Delete one document, or without stateId all of them for the activity and agent."""
+        state.delete(
+            site=self.site,
+            key=state.parse_key(request.query_params),
+            state_id=request.query_params.get("stateId") or None,
+            if_match=request.META.get("HTTP_IF_MATCH", ""),
+        )
+        return HttpResponse(status=204)

@@ -15,7 +15,7 @@ from xapi.models import Statement
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def test_the_xapi_package_sends_reads_pages_and_voids_statements(live_server, run_worker):
+def test_the_xapi_package_sends_reads_pages_and_voids_statements_and_keeps_a_bookmark_in_state(live_server, run_worker):
     folder = js_clients.node_modules().parent
     node = shutil.which("node")
     if node is None:
@@ -39,6 +39,8 @@ def test_the_xapi_package_sends_reads_pages_and_voids_statements(live_server, ru
     assert [s["id"] for s in result["firstPage"]["statements"]] == [result["completed"]]
     assert [s["id"] for s in result["secondPage"]["statements"]] == [result["passed"]]
     assert Statement.objects.filter(site=site).count() == 4  # three and the voiding one
+    assert result["bookmark"] == {"position": 42, "speed": 1.5} and result["stateIds"] == ["bookmark"]
+    assert result["deleted"] == 404
     assert Statement.objects.get(pk=result["attempted"]).voided
     run_worker()
     assert Event.objects.filter(site=site, category="xapi").count() == 4

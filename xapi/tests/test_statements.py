@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from events.models import Event, Site
+from events.models import Event
 from xapi.models import Statement
 
 pytestmark = pytest.mark.django_db
@@ -17,14 +17,6 @@ VERBS = "http://adlnet.gov/expapi/verbs/"
 ASHA = {"objectType": "Agent", "name": "Asha", "mbox": "mailto:asha@example.org"}
 RAVI = {"account": {"homePage": "https://spoken-tutorial.org", "name": "ravi"}}
 COURSE = "https://spoken-tutorial.org/courses/python"
-
-
-@pytest.fixture
-def lrs(db):
-    site = Site.objects.create(name="LRS site", allow_custom_events=False)
-    key = site.rotate_server_key()
-    token = base64.b64encode(f"{site.site_id}:{key}".encode()).decode()
-    return site, {"HTTP_AUTHORIZATION": f"Basic {token}", "HTTP_X_EXPERIENCE_API_VERSION": "1.0.3"}
 
 
 def statement(verb="completed", actor=ASHA, activity=COURSE, **extra):

@@ -27,7 +27,20 @@ async function main([endpoint, user, password]) {
   } catch (error) {
     missing = error.response ? error.response.status : String(error);
   }
-  return { about, completed, attempted, passed, read, voided, firstPage, secondPage, missing };
+  // The State resource, as a player keeps its bookmark.
+  const place = { agent: actor, activityId: lesson.id, stateId: "bookmark" };
+  await xapi.setState({ ...place, state: { position: 42 } });
+  await xapi.createState({ ...place, state: { speed: 1.5 } }); // POST merges into the stored object
+  const bookmark = (await xapi.getState(place)).data;
+  const stateIds = (await xapi.getStates({ agent: actor, activityId: lesson.id })).data;
+  await xapi.deleteState(place);
+  let deleted;
+  try {
+    await xapi.getState(place);
+  } catch (error) {
+    deleted = error.response ? error.response.status : String(error);
+  }
+  return { about, completed, attempted, passed, read, voided, firstPage, secondPage, missing, bookmark, stateIds, deleted };
 }
 
 main(process.argv.slice(2)).then(
