@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -273,10 +273,12 @@ def store(*, site: Site, payload: Any, statement_id: str | None = None) -> list[
             if target.verb == VOIDED:
                 raise XapiError("object.id", "must not name a voiding statement")
         rows = []
-        for item in fresh:
+        for position, item in enumerate(fresh):
+            # One microsecond apart: queries by stored time list a batch in the order it was sent.
+            stored = stored_at + timedelta(microseconds=position)
             statement = {
                 **item.statement,
-                "stored": stored_at.isoformat().replace("+00:00", "Z"),
+                "stored": stored.isoformat().replace("+00:00", "Z"),
                 "authority": authority,
                 "version": VERSION,
             }
@@ -290,7 +292,7 @@ def store(*, site: Site, payload: Any, statement_id: str | None = None) -> list[
                     activity=item.activity,
                     registration=item.registration,
                     timestamp=item.timestamp,
-                    stored=stored_at,
+                    stored=stored,
                 )
             )
         Statement.objects.bulk_create(rows)

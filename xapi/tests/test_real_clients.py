@@ -44,3 +44,41 @@ def test_the_xapi_package_sends_reads_pages_and_voids_statements_and_keeps_a_boo
     assert Statement.objects.get(pk=result["attempted"]).voided
     run_worker()
     assert Event.objects.filter(site=site, category="xapi").count() == 4
+
+
+def test_the_python_tincan_library_saves_reads_queries_voids_and_keeps_state(live_server):
+    from tincan import Activity, Agent, RemoteLRS, Statement, StatementRef, Verb
+    from tincan.documents import StateDocument
+
+    site = Site.objects.create(name="LRS", allow_custom_events=False)
+    lrs = RemoteLRS(
+        endpoint=f"{live_server.url}/xapi/", username=site.site_id, password=site.rotate_server_key(), version="1.0.3"
+    )
+    asha = Agent(name="Asha", mbox="mailto:asha@example.org")
+    lesson = Activity(id="https://spoken-tutorial.org/courses/python/lesson-1")
+    completed = Verb(id="http://adlnet.gov/expapi/verbs/completed")
+    attempted = Verb(id="http://adlnet.gov/expapi/verbs/attempted")
+
+    about = lrs.about()
+    assert about.success and "1.0.3" in about.content.version
+    saved = lrs.save_statement(Statement(actor=asha, verb=completed, object=lesson))
+    assert saved.success and saved.content.id
+    both = lrs.save_statements([Statement(actor=asha, verb=attempted, object=lesson) for _ in range(2)])
+    assert both.success
+    first_attempt, second_attempt = (str(s.id) for s in both.content)
+
+    read = lrs.retrieve_statement(saved.content.id)
+    assert read.success and read.content.verb.id == completed.id and read.content.actor.mbox == asha.mbox
+    found = lrs.query_statements({"agent": asha, "verb": attempted, "ascending": True})
+    assert found.success and [str(s.id) for s in found.content.statements] == [first_attempt, second_attempt]
+
+    voided = Verb(id="http://adlnet.gov/expapi/verbs/voided")
+    assert lrs.save_statement(Statement(actor=asha, verb=voided, object=StatementRef(id=first_attempt))).success
+    assert str(lrs.retrieve_voided_statement(first_attempt).content.id) == first_attempt
+    assert not lrs.retrieve_statement(first_attempt).success  # a voided statement is no longer read by its id
+
+    bookmark = StateDocument(id="bookmark", activity=lesson, agent=asha, content_type="application/json")
+    bookmark.content = '{"position": 42}'
+    assert lrs.save_state(bookmark).success
+    state = lrs.retrieve_state(lesson, asha, "bookmark")
+    assert state.success and json.loads(bytes(state.content.content)) == {"position": 42}
