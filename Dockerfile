@@ -9,6 +9,7 @@ WORKDIR /app
 
 # Dependencies first, so a code change does not reinstall them.
 COPY requirements.txt .
+COPY clients/python clients/python
 RUN pip install --no-cache-dir -r requirements.txt
 
 COPY . .

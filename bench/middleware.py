@@ -1,4 +1,4 @@
-"""Added latency of `events.middleware.TheEyeMiddleware` per host request, measured in one run.
+"""Added latency of `the_eye_client.middleware.TheEyeMiddleware` per host request, measured in one run.
 
 The same host views (events/tests/host_site.py: a tutorial page with view kwargs and a query,
 and every fourth request a sign-up form POST with passwords) are served through Django's test
@@ -25,7 +25,7 @@ import time
 from common import free_port, fresh_sqlite, percentile, setup_django, spawn, start_queue_server, start_web
 
 DESKTOP_UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36"
-MIDDLEWARE = "events.middleware.TheEyeMiddleware"
+MIDDLEWARE = "the_eye_client.middleware.TheEyeMiddleware"
 
 
 def make_client(*, collector: str | None, key: str):
@@ -74,11 +74,11 @@ def main() -> None:
     redis_url, queue_server = start_queue_server()
     setup_django(database_url=database, redis_url=redis_url)
     from django.conf import settings
+    from the_eye_client import sender as sender_module
+    from the_eye_client.middleware import config_from_settings
+    from the_eye_client.sender import get_sender
 
-    from events import sender as sender_module
-    from events.middleware import config_from_settings
     from events.models import Event
-    from events.sender import get_sender
     from events.sites import create_site
 
     settings.ROOT_URLCONF = "events.tests.host_site"

@@ -10,9 +10,11 @@ import re
 import secrets
 import uuid
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
+from events.validation import Rule, host
 from rollups.definitions import Role
 
 
@@ -71,6 +73,14 @@ class Site(models.Model):
         blank=True,
         help_text='Origins browsers may send from, e.g. ["https://spoken-tutorial.org"].',
     )
+    domains = models.JSONField(
+        default=list,
+        # Also a database default, so code that predates the column (a rolling deploy, an older
+        # migration state) can still create sites.
+        db_default=models.Value([], output_field=models.JSONField()),
+        blank=True,
+        help_text='Domains this site answers for in Plausible\'s Events API (its "domain" field), e.g. ["example.org"].',
+    )
     is_default = models.BooleanField(default=False, help_text="Events that name no site are counted for this one.")
     allow_custom_events = models.BooleanField(
         default=True,
@@ -127,6 +137,23 @@ class Site(models.Model):
         ]
         options += [attribute for wanted, attribute in flags if wanted]
         return f'<script defer src="{collector.rstrip("/")}/static/the_eye/tracker.js" {" ".join(options)}></script>'
+
+    def clean(self) -> None:
+        """Domains are host names, each listed by one site only (it decides where events go)."""
+        if not isinstance(self.domains, list):
+            raise ValidationError({"domains": 'must be a list of host names, e.g. ["example.org"]'})
+        clean: list[str] = []
+        for value in self.domains:
+            try:
+                clean.append(host(value))
+            except Rule as rule:
+                raise ValidationError({"domains": f"{value!r} {rule}"}) from None
+        self.domains = list(dict.fromkeys(clean))
+        others = Site.objects.exclude(pk=self.pk).values_list("name", "domains")
+        for name, listed in others:
+            taken = set(self.domains) & set(listed or [])
+            if taken:
+                raise ValidationError({"domains": f"{', '.join(sorted(taken))} is already listed by the site {name}"})
 
     def origin_allowed(self, origin: str) -> bool:
         return origin.rstrip("/").lower() in {o.rstrip("/").lower() for o in self.allowed_origins}

@@ -411,7 +411,7 @@ register_event_type(
     },
     columns=("host", "path"),
 )
-# One request a host site served, sent by the Django middleware (events.middleware).
+# One request a host site served, sent by the Django middleware (the_eye_client.middleware).
 register_event_type(
     "server",
     "request",

@@ -46,7 +46,7 @@ def describe_rate_limits(result: dict[str, Any], generator: Any, request: Any, p
     for path, operations in result["paths"].items():
         if not path.startswith("/api/"):
             continue
-        for method, operation in operations.items():
+        for operation in operations.values():
             if isinstance(operation, dict) and "responses" in operation:
                 operation["responses"].setdefault("429", too_many)
                 if "{" in path:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "dashboard",
     "progress",
     "privacy",
+    "xapi",
 ]
 
 MIDDLEWARE = [
@@ -196,7 +197,7 @@ THROTTLE_COLLECT_PER_SITE = env.str("THROTTLE_COLLECT_PER_SITE", default="60000/
 THROTTLE_AUTH_FAILURES = env.str("THROTTLE_AUTH_FAILURES", default="20/min")
 # CORS is answered per site (its allowed origins) by events.cors; no credentials are ever allowed.
 CORS_ALLOW_CREDENTIALS = False
-CORS_URLS_REGEX = r"^/api/(events|logs)/$"
+CORS_URLS_REGEX = r"^/api/(events/|logs/|event)$"  # event: Plausible's Events API
 # Browsers only send events here: POST, JSON or text/plain, the site named by X-Site-Id or a field.
 CORS_ALLOW_METHODS = ("POST", "OPTIONS")
 CORS_ALLOW_HEADERS = ("content-type", "x-site-id")

@@ -21,6 +21,7 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/stats/", stats_api.StatsView.as_view(), name="stats"),
+    path("xapi/", include("xapi.urls")),
     path("", include("progress.urls")),
     path("", include("privacy.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

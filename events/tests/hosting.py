@@ -12,6 +12,7 @@ import http.client
 import threading
 from collections.abc import Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from types import TracebackType
 from urllib.parse import urlsplit
 
@@ -58,10 +59,23 @@ class _QuietHandler(BaseHTTPRequestHandler):
         pass
 
 
+CONTENT_TYPES = {".js": "text/javascript; charset=utf-8", ".mjs": "text/javascript; charset=utf-8"}
+
+
 class _PageHandler(_QuietHandler):
     def do_GET(self) -> None:
-        pages: Mapping[str, str] = self.server.owner.pages  # type: ignore[attr-defined]
-        page = pages.get(urlsplit(self.path).path)
+        owner: HostSite = self.server.owner  # type: ignore[attr-defined]
+        path = urlsplit(self.path).path
+        file = owner.file_for(path)
+        if file is not None:
+            body = file.read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Type", CONTENT_TYPES.get(file.suffix, "application/octet-stream"))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        page = owner.pages.get(path)
         body = (page if page is not None else "<!doctype html><title>Not here</title><h1>Not here</h1>").encode()
         self.send_response(200 if page is not None else 404)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -79,9 +93,26 @@ class HostSite(_Server):
 
     handler = _PageHandler
 
-    def __init__(self, pages: Mapping[str, str] | None = None) -> None:
+    def __init__(self, pages: Mapping[str, str] | None = None, files: Mapping[str, Path] | None = None) -> None:
         super().__init__()
         self.pages: dict[str, str] = dict(pages or {})
+        # URL prefix → folder served as files (e.g. an npm package's scripts).
+        self.files: dict[str, Path] = dict(files or {})
+
+    def file_for(self, path: str) -> Path | None:
+        """The file a path names under one of `files`' folders; `x` also finds `x.js`, as bundlers
+        resolve the extensionless imports of packages written for them."""
+        for prefix, folder in self.files.items():
+            if not path.startswith(prefix):
+                continue
+            root = folder.resolve()
+            target = (root / path[len(prefix) :]).resolve()
+            if not target.is_relative_to(root):
+                return None
+            for candidate in (target, target.with_name(target.name + ".js")):
+                if candidate.is_file():
+                    return candidate
+        return None
 
     def url(self, path: str = "/", *, host: str = "localhost") -> str:
         return f"http://{host}:{self.port}{path}"

@@ -14,15 +14,15 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from pytest_django.live_server_helper import LiveServer
+from the_eye_client import sender as sender_module
+from the_eye_client.middleware import config_from_settings
+from the_eye_client.sender import get_sender
 
 from conftest import DESKTOP_UA
-from events import sender as sender_module
-from events.middleware import config_from_settings
 from events.models import Event, IpPrivacy
-from events.sender import get_sender
 from events.sites import create_site
 
-MIDDLEWARE = "events.middleware.TheEyeMiddleware"
+MIDDLEWARE = "the_eye_client.middleware.TheEyeMiddleware"
 INDIAN_IP = "49.36.0.1"  # the shipped GeoLite2 database places it in Mumbai
 REFERRER = "https://www.google.com/search?q=bash+tutorial"
 
@@ -242,7 +242,7 @@ def test_the_host_is_unaffected_while_the_collector_is_down_and_events_arrive_on
 
 def test_a_wrong_server_key_is_logged_not_raised(host, run_worker, settings, caplog):
     settings.THE_EYE_SERVER_KEY = "tes_not-the-key"
-    caplog.set_level(logging.ERROR, logger="events.sender")
+    caplog.set_level(logging.ERROR, logger="the_eye_client.sender")
     response = visitor().get("/watch/BASH/Intro/English/")
     assert (response.status_code, response.content) == (200, b"watching BASH / Intro in English")
 

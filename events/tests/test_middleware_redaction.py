@@ -1,10 +1,16 @@
-"""What the middleware hides before an event leaves the host (events.redaction)."""
+"""What the middleware hides before an event leaves the host (the_eye_client.redaction)."""
 
 from __future__ import annotations
 
 from django.http import QueryDict
-
-from events.redaction import DEFAULT_SENSITIVE_KEYS, REDACTED, is_sensitive, redact, redact_query_dict, redact_url
+from the_eye_client.redaction import (
+    DEFAULT_SENSITIVE_KEYS,
+    REDACTED,
+    is_sensitive,
+    redact,
+    redact_query_dict,
+    redact_url,
+)
 
 
 def test_the_keys_that_leaked_in_the_seed_and_their_cousins_are_sensitive_in_any_case():

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
+from the_eye_client.sender import BackgroundSender, HttpTransport
 
 from events.models import Event
-from events.sender import BackgroundSender, HttpTransport
 from events.sites import create_site
 
 
@@ -46,7 +46,7 @@ def make_sender(transactional_db, live_server, queue):
 def test_events_the_collector_refuses_are_dropped_and_the_rest_of_the_batch_is_delivered(
     make_sender, run_worker, caplog
 ):
-    caplog.set_level(logging.ERROR, logger="events.sender")
+    caplog.set_level(logging.ERROR, logger="the_eye_client.sender")
     sender = make_sender()
     sender.submit(request_event("/a"))
     sender.submit(request_event("no-slash"))

@@ -5,7 +5,8 @@ a lock). One daemon thread per process cuts the buffer into batches — `batch_s
 whatever is there after `interval` seconds — and hands each to a transport:
 
 - `HttpTransport` POSTs the batch to `<collector>/api/events/` with the site's server key;
-- `LocalTransport` (collector "local", inside The Eye itself) calls `events.ingest.accept()`.
+- collector "local" (inside The Eye itself): the transport The Eye registers with
+  `use_local_transport()`, which hands the batch straight to its write path.
 
 What happens to a batch depends on the answer. Delivered: forgotten. Collector unreachable, a
 timeout, 5xx, 408 or 429: put back at the front of the buffer and tried again after a growing pause
@@ -35,7 +36,7 @@ import urllib.error
 import urllib.request
 import weakref
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
@@ -115,32 +116,14 @@ class HttpTransport:
         return Outcome("sent")
 
 
-class LocalTransport:
-    """Inside The Eye itself: hands the batch to `events.ingest.accept()` as a trusted sender."""
+LocalTransportFactory = Callable[[str], Transport]  # server key → transport
+_local_transport: LocalTransportFactory | None = None
 
-    def __init__(self, *, server_key: str) -> None:
-        self._server_key = server_key
 
-    def send(self, events: list[dict[str, Any]]) -> Outcome:
-        from django.db import connection
-
-        from events import ingest
-        from events.models import Site
-        from events.validation import EventValidationError
-
-        try:
-            site = Site.objects.by_server_key(self._server_key) if self._server_key else Site.objects.default()
-            if site is None:
-                return Outcome("drop", "no site has THE_EYE_SERVER_KEY (and none is the default site)")
-            ingest.accept(site=site, payload=events, sender=ingest.Sender(source="middleware", trusted=True))
-        except EventValidationError as error:
-            return judge_rejection(400, error.as_body())
-        except Exception as error:  # the database and the queue are both down: try later
-            return Outcome("retry", f"storing failed: {error!r}")
-        finally:
-            # This thread outlives requests; never keep a connection the database may close.
-            connection.close()
-        return Outcome("sent")
+def use_local_transport(factory: LocalTransportFactory) -> None:
+    """Say how collector "local" delivers: The Eye registers its in-process write path here."""
+    global _local_transport
+    _local_transport = factory
 
 
 _SENDERS: weakref.WeakSet[BackgroundSender] = weakref.WeakSet()
@@ -408,7 +391,9 @@ def get_sender(*, config: SenderConfig) -> BackgroundSender:
         if sender is None or sender.closed:
             transport: Transport
             if config.collector_url == "local":
-                transport = LocalTransport(server_key=config.server_key)
+                if _local_transport is None:
+                    raise RuntimeError('THE_EYE_COLLECTOR_URL "local" works only inside The Eye itself')
+                transport = _local_transport(config.server_key)
             else:
                 transport = HttpTransport(
                     collector_url=config.collector_url, server_key=config.server_key, timeout=config.timeout
@@ -435,9 +420,11 @@ def close_all(*, timeout: float, senders: Sequence[BackgroundSender] | None = No
 
 
 def _close_at_exit() -> None:
-    from django.conf import settings
-
+    if not _SENDERS:
+        return  # nothing to flush (and importing Django this late can fail at shutdown)
     try:
+        from django.conf import settings
+
         timeout = float(getattr(settings, "THE_EYE_EXIT_FLUSH_SECONDS", 3.0))
     except Exception:
         timeout = 3.0

@@ -2,16 +2,16 @@
 
 A host site adds one line and two settings:
 
-    MIDDLEWARE = [..., "events.middleware.TheEyeMiddleware"]
+    MIDDLEWARE = [..., "the_eye_client.middleware.TheEyeMiddleware"]
     THE_EYE_COLLECTOR_URL = "https://eye.example.org"   # or "local" inside The Eye itself
     THE_EYE_SERVER_KEY = "tes_…"                       # printed by `manage.py create_site`
 
 Each request becomes a `server/request` event with what the seed recorded — username, path, user
 agent, IP, UTC time, first-time or returning visitor, method, referrer, view args and kwargs, POST
 data — plus the response status, query parameters, uploaded file names and the time the host
-took. Every value under a sensitive key is replaced by "[redacted]" first (events.redaction).
+took. Every value under a sensitive key is replaced by "[redacted]" first (the_eye_client.redaction).
 Building the event costs tens of microseconds; delivering it is the background sender's job
-(events.sender). Nothing here can fail the host's request: every step is wrapped, and a failure
+(the_eye_client.sender). Nothing here can fail the host's request: every step is wrapped, and a failure
 is logged and the request goes on untouched.
 
 Visitors are told apart by a first-party cookie (`the_eye_vid`, 6 months, as the seed did): no
@@ -36,8 +36,8 @@ from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.http import HttpRequest, HttpResponse
 
-from events import redaction
-from events.sender import USER_AGENT, BackgroundSender, SenderConfig, get_sender
+from the_eye_client import redaction
+from the_eye_client.sender import USER_AGENT, BackgroundSender, SenderConfig, get_sender
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,7 @@ _HOST = re.compile(r"^[a-z0-9.-]{1,253}(:\d{1,5})?$")
 _JSON_TYPES = ("application/json",)
 _BODY_METHODS = ("POST", "PUT", "PATCH")
 # The Eye's own collecting endpoints: recording them would record every event twice.
-_LOCAL_SKIP = ("/api/events/", "/api/logs/", "/django-rq/")
+_LOCAL_SKIP = ("/api/events/", "/api/logs/", "/api/event", "/django-rq/")
 # Optional parts of an event's data that can grow large, bulkiest (and least needed) first.
 _BULKY = ("post", "query", "files", "view_kwargs", "view_args")
 
@@ -144,7 +144,11 @@ class TheEyeMiddleware:
         if collector != "local" and not server_key:
             log.error("THE_EYE_SERVER_KEY is not set; requests are not recorded")
             raise MiddlewareNotUsed("THE_EYE_SERVER_KEY is not set")
-        self.sender: BackgroundSender = get_sender(config=config_from_settings())
+        try:
+            self.sender: BackgroundSender = get_sender(config=config_from_settings())
+        except RuntimeError as error:  # "local" outside The Eye
+            log.error("%s; requests are not recorded", error)
+            raise MiddlewareNotUsed(str(error)) from None
         extra_skips = list(_setting("THE_EYE_SKIP_PATHS", []))
         self._skip_paths = extra_skips + (list(_LOCAL_SKIP) if collector == "local" else [])
         self._skip: SkipList | None = None  # built on the first request, once the URLconf loads
