@@ -74,7 +74,7 @@ class PlausibleEvent(APIView):
     def post(self, request: Request) -> HttpResponse:
         body = doors.read_json_body(request._request)
         sender = ingest.Sender(
-            ip=doors.client_ip(request),
+            ip=ingest.request_ip(request),
             user_agent=request.META.get("HTTP_USER_AGENT", "")[:1024],
             source="plausible",
             visitor=True,  # Plausible reads the visitor from the request, also when a server relays it

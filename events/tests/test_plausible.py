@@ -51,7 +51,7 @@ def test_long_keys_and_a_json_body_work_too_and_props_become_a_custom_events_dat
     assert send(client, body, content_type="application/json").status_code == 202
     run_worker()
     event = Event.objects.get()
-    assert (event.category, event.name, event.path) == ("custom", "signup", "/join")
+    assert (event.category, event.name, event.path) == ("custom", "Signup", "/join")
     assert event.data == {
         "plan": "free",
         "seats": 3,
