@@ -24,6 +24,7 @@ from rq import Retry
 from events.erasure import Subject, erase, events_of, sessions_of
 from privacy.models import Action, Status, SubjectRequest
 from progress import tracking
+from xapi import subjects as xapi_subjects
 
 log = logging.getLogger(__name__)
 QUEUE = "events"
@@ -103,7 +104,17 @@ def collect(*, subject: Subject) -> dict[str, list[dict[str, Any]]]:
     events = [{k: _plain(v) for k, v in row.items()} for row in events_of(subject).values(*EVENT_FIELDS)]
     visits = [{k: _plain(v) for k, v in row.items()} for row in sessions_of(subject).values(*VISIT_FIELDS)]
     progress = tracking.progress_of(username=subject.value) if subject.kind == "user" else []
-    return {"events": events, "visits": visits, "progress": progress}
+    statements = (
+        xapi_subjects.statements_of(username=subject.value, email=_email_of(subject)) if subject.kind == "user" else []
+    )
+    return {"events": events, "visits": visits, "progress": progress, "xapi_statements": statements}
+
+
+def _email_of(subject: Subject) -> str:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=subject.value).first()
+    return getattr(user, "email", "") or ""
 
 
 def export_archive(*, subject: Subject, requested_by: str) -> bytes:
@@ -125,6 +136,8 @@ def export_archive(*, subject: Subject, requested_by: str) -> bytes:
         )
         for name, rows in found.items():
             archive.writestr(f"{name}.json", json.dumps(rows, indent=2))
+            if name == "xapi_statements":
+                continue  # statements are nested JSON by nature: JSON only
             columns = {"events": EVENT_FIELDS, "visits": VISIT_FIELDS}.get(name) or (list(rows[0]) if rows else [])
             archive.writestr(f"{name}.csv", _csv(rows, columns))
     SubjectRequest.objects.create(
@@ -173,7 +186,10 @@ def run_erasure(request_id: int, kind: str, value: str) -> dict[str, int]:
     SubjectRequest.objects.filter(pk=request_id).update(status=Status.RUNNING, started_at=datetime.now(UTC))
     try:
         erased = erase(subject=subject)
-        progress_rows = tracking.erase_learner(username=value) if kind == "user" else 0
+        progress_rows = 0
+        if kind == "user":
+            progress_rows = tracking.erase_learner(username=value)
+            progress_rows += xapi_subjects.erase(username=value, email=_email_of(subject))
     except Exception as error:
         SubjectRequest.objects.filter(pk=request_id).update(status=Status.FAILED, error=type(error).__name__)
         raise

@@ -187,3 +187,34 @@ def test_each_site_keeps_raw_events_for_its_own_period_and_keeps_the_rollups(sit
     assert Event.objects.filter(site=other).count() == 2  # global default 0: keep everything
     assert DailyMetric.objects.filter(site=site, dimension="total").count() == days_before > 0
     assert "Other: retention is off" in out.getvalue()
+
+
+def test_a_learners_xapi_statements_are_exported_and_erased_with_them(world, staff_user, django_user_model):
+    from xapi import statements
+    from xapi.models import Statement
+
+    django_user_model.objects.create_user("asha", email="asha@example.org", password="pass-12345")
+    verb = {"id": "http://adlnet.gov/expapi/verbs/completed"}
+    activity = {"id": "https://learn.example.org/watch/BASH/Intro/English/"}
+    mine = [
+        {
+            "actor": {"account": {"homePage": "https://learn.example.org", "name": "asha"}},
+            "verb": verb,
+            "object": activity,
+        },
+        {"actor": {"mbox": "mailto:asha@example.org"}, "verb": verb, "object": activity},
+    ]
+    theirs = {
+        "actor": {"account": {"homePage": "https://learn.example.org", "name": "ravi"}},
+        "verb": verb,
+        "object": activity,
+    }
+    statements.store(site=world, payload=[*mine, theirs])
+    client = staff_client(staff_user)
+    files = read_zip(client.get("/api/privacy/export/", {"user": "asha"}).content)
+    assert len(json.loads(files["xapi_statements.json"])) == 2
+    from events.erasure import Subject
+    from privacy import requests as privacy_requests
+
+    privacy_requests.request_erasure(subject=Subject("user", "asha"), requested_by="staff", queued=False)
+    assert Statement.objects.count() == 1 and Statement.objects.get().agent.endswith("|ravi")
