@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence, Set
 from datetime import UTC, date, datetime, time
 from itertools import groupby
 from operator import itemgetter
@@ -93,7 +93,7 @@ def event_contributions(rows: Iterable[Row]) -> dict[Key, dict[str, float]]:
     return totals
 
 
-def visit_contributions(events: list[Row]) -> dict[Key, dict[str, int]]:
+def visit_contributions(events: Sequence[Row]) -> dict[Key, dict[str, int]]:
     """What one visit's events add to the visit counters (empty for no events).
 
     The visit starts at its earliest event (ties broken by id) and is counted on that day, under
@@ -212,7 +212,7 @@ def _session_events(
     return found
 
 
-def record(*, rows: list[Row], relabelled: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+def record(*, rows: Sequence[Row], relabelled: Set[str] = frozenset()) -> None:
     """Add newly stored events to the rollups; must run in the transaction that inserted them.
 
     `rows` must be exactly the rows this transaction inserted (no duplicates of stored events),

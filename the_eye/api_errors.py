@@ -93,7 +93,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 
 def wants_json(request: HttpRequest) -> bool:
-    return request.path.startswith("/api/") or request.path.startswith("/health")
+    return request.path.startswith(("/api/", "/xapi/", "/health"))
 
 
 def json_404(request: HttpRequest, exception: Exception) -> HttpResponse:

@@ -116,7 +116,7 @@ def test_plausibles_tracker_counts_page_views_spa_navigation_custom_events_and_o
     assert sorted(v["path"] for v in views) == [COURSE, LESSON]
     assert {(v["country"], v["browser"], v["source"]) for v in views} == {("IN", "Chrome", "plausible")}
     [enrol] = client.get(f"/api/events/?site={site.site_id}&category=custom").json()["results"]
-    assert enrol["name"] == "enrol"
+    assert enrol["name"] == "Enrol"  # custom names are kept exactly as sent
     assert enrol["data"] == {"course": "python", "level": "beginner", "host": f"localhost:{host.port}", "path": LESSON}
     [exit_link] = client.get(f"/api/events/?site={site.site_id}&name=exit_link").json()["results"]
     assert exit_link["data"]["href"] == exit_url and exit_link["path"] == LESSON
