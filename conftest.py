@@ -35,7 +35,7 @@ if not os.environ.get("REDIS_URL"):
 
     if _settings.configured:
         for _queue in _settings.RQ_QUEUES.values():
-            _queue["URL"] = _queue["URL"].replace(_settings.REDIS_URL, os.environ["REDIS_URL"], 1)
+            _queue["URL"] = str(_queue["URL"]).replace(_settings.REDIS_URL, os.environ["REDIS_URL"], 1)
         _settings.REDIS_URL = os.environ["REDIS_URL"]
 
 ARTIFACTS = Path(__file__).resolve().parent / "test-artifacts"

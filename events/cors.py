@@ -98,7 +98,7 @@ def allow_listed_origins(sender: Any, request: HttpRequest, **kwargs: Any) -> bo
     if not re.match(settings.CORS_URLS_REGEX, request.path_info):
         return False
     origin = request.headers.get("Origin")
-    return bool(origin) and normalise_origin(origin) in listed_origins()
+    return bool(origin) and normalise_origin(origin or "") in listed_origins()
 
 
 def _same_origin(request: HttpRequest, origin: str) -> bool:

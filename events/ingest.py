@@ -176,7 +176,8 @@ def data_errors() -> tuple[type[BaseException], ...]:
     retries whole. The driver's own DataError is listed too: COPY runs on the driver's cursor,
     whose errors Django does not translate.
     """
-    return (DataError, connection.Database.DataError, ValueError, OverflowError, RecursionError)
+    driver = connection.Database  # type: ignore[attr-defined]  # the backend's DB-API module
+    return (DataError, driver.DataError, ValueError, OverflowError, RecursionError)
 
 
 def store_batch(*, batch: dict[str, Any]) -> Stored:

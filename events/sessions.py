@@ -97,12 +97,12 @@ def plan(*, site_id: int, rows: list[dict[str, Any]]) -> Plan:
         ] + [(r["timestamp"], r["timestamp"], None, r) for r in client_rows]
         items.sort(key=lambda item: item[0])
         clusters: list[list[Any]] = []
-        end = None
-        for start, last, session, row in items:
+        end: datetime | None = None
+        for start, last, found, member in items:
             if end is None or start > end + gap:
                 clusters.append([])
                 end = last
-            clusters[-1].append((session, row))
+            clusters[-1].append((found, member))
             end = max(end, last)
         for cluster in clusters:
             sessions = [s for s, _ in cluster if s is not None]
@@ -215,7 +215,8 @@ def apply(*, site_id: int, plan: Plan, new_rows: list[dict[str, Any]]) -> None:
         untouched_new.discard(row["visit_id"])
         _add(session, row, fresh=fresh)
         touched[session.visit_id] = session
-    created, changed = [], []
+    created: list[Session] = []
+    changed: list[Session] = []
     for visit_id, session in touched.items():
         # The same definitions as the rollups (rollups.update.visit_contributions).
         session.duration_seconds = int((session.last_seen_at - session.started_at).total_seconds())

@@ -395,7 +395,7 @@ def retention(
     steps = max(1, -(-longest // step))
     watching = [0] * steps
     for intervals, _ in rows:
-        seen = set()
+        seen: set[int] = set()
         for start, end in intervals:
             seen.update(range(int(start // step), min(steps, int(-(-end // step)))))
         for index in seen:

@@ -9,6 +9,7 @@ parameters per statement.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from django.db import connection
 
@@ -18,7 +19,7 @@ PG_CHUNK = 20_000
 SQLITE_PARAMETERS = 30_000
 
 
-def _execute_as_arrays(cursor, sql: str, rows: Sequence[Sequence[object]]) -> None:
+def _execute_as_arrays(cursor, sql: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run `sql` once per chunk of rows, with one array parameter per column (PostgreSQL)."""
     for start in range(0, len(rows), PG_CHUNK):
         chunk = rows[start : start + PG_CHUNK]
@@ -26,7 +27,7 @@ def _execute_as_arrays(cursor, sql: str, rows: Sequence[Sequence[object]]) -> No
 
 
 def insert(
-    *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]], on_conflict: str = ""
+    *, table: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]], on_conflict: str = ""
 ) -> None:
     """INSERT `rows` (tuples in the order of `columns`, given as (name, kind)) into `table`.
 
@@ -53,7 +54,7 @@ def insert(
             )
 
 
-def update(*, table: str, key: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[object]]) -> None:
+def update(*, table: str, key: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]) -> None:
     """UPDATE `table` rows by primary key `key`: each row is (key value, *values of `columns`)."""
     if not rows:
         return

@@ -336,7 +336,7 @@ def make_traffic(*, outbox: Outbox, videos: list[Video], count: int, days: int, 
                 break  # a visit that started minutes ago has not gone further yet
             path = rng.choice(watch_paths) if rng.random() < 0.55 else rng.choice(PAGES)
             event_id = str(uuid.uuid5(NAMESPACE, f"{session}-{step}"))
-            common = {"session": session, "visitor": visitor, "at": moment}
+            common: dict[str, Any] = {"session": session, "visitor": visitor, "at": moment}
             kind = rng.random()
             if kind < 0.8 or step == 0:
                 event = _page_event(event_id, path=path, query=campaign if step == 0 else "", **common)

@@ -66,6 +66,11 @@ return 0
 """
 
 
+def _text(raw: bytes | str) -> str:
+    """Redis answers bytes unless the connection decodes them."""
+    return raw.decode() if isinstance(raw, bytes) else raw
+
+
 def queue_names() -> list[str]:
     return list(settings.RQ_QUEUES)
 
@@ -102,7 +107,7 @@ def reap(*, queue: Queue, grace_seconds: float = INTERMEDIATE_GRACE_SECONDS) -> 
     intermediate_key = queue.intermediate_queue_key
     requeue_intermediate = connection.register_script(_REQUEUE_FROM_INTERMEDIATE)
     for raw in connection.lrange(intermediate_key, 0, -1):
-        job_id = raw.decode()
+        job_id = _text(raw)
         seen_key = f"the_eye:reaper:seen:{queue.name}:{job_id}"
         # First sight: note the time and leave it to the worker that is about to start it.
         if connection.set(seen_key, time.time(), nx=True, ex=24 * 3600):
@@ -118,8 +123,8 @@ def reap(*, queue: Queue, grace_seconds: float = INTERMEDIATE_GRACE_SECONDS) -> 
 
     registry = queue.started_job_registry
     requeue_started = connection.register_script(_REQUEUE_FROM_STARTED)
-    for raw in connection.zrangebyscore(registry.key, 0, time.time()):
-        entry = raw.decode()
+    for member in connection.zrangebyscore(registry.key, 0, time.time()):
+        entry = _text(member)  # type: ignore[arg-type]  # plain members: no scores were asked for
         job_id = registry.parse_job_id(entry)
         if requeue_started(keys=[registry.key, queue.key, Job.key_for(job_id)], args=[entry, job_id]):
             log.warning("requeued job %s of %s: its worker stopped sending heartbeats", job_id, queue.name)

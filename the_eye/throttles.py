@@ -121,4 +121,4 @@ class ThrottledBasicAuthentication(BasicAuthentication):
 class ThrottledBasicScheme(BasicScheme):
     """The API schema describes this authenticator as plain HTTP Basic auth."""
 
-    target_class = ThrottledBasicAuthentication
+    target_class = "the_eye.throttles.ThrottledBasicAuthentication"

@@ -11,16 +11,17 @@ from __future__ import annotations
 import base64
 import binascii
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
+from django.http import HttpResponse, HttpResponseBase, JsonResponse
 from django.utils.http import http_date
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.request import Request
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.api import doors
@@ -38,7 +39,10 @@ def _error(status: int, field: str, rule: str, code: str = "invalid_statement") 
     return response
 
 
-def _versioned(response: HttpResponse) -> HttpResponse:
+AnyResponse = TypeVar("AnyResponse", bound=HttpResponseBase)
+
+
+def _versioned(response: AnyResponse) -> AnyResponse:
     response[HEADER] = statements.VERSION
     return response
 
@@ -79,7 +83,7 @@ class LrsView(APIView):
     permission_classes = [permissions.AllowAny]
     site: Site
 
-    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> HttpResponseBase:
         # The specification's own rules come before the view's: credentials, then the version.
         site = _site(request)
         if site is None:
@@ -95,7 +99,7 @@ class LrsView(APIView):
         except XapiError as error:
             return _versioned(_error(error.status, error.field, error.rule))
 
-    def handle_exception(self, exc: Exception) -> HttpResponse:
+    def handle_exception(self, exc: Exception) -> Response:
         if isinstance(exc, XapiError):
             raise exc  # answered by dispatch in the specification's terms
         return super().handle_exception(exc)

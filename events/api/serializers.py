@@ -8,7 +8,7 @@ from events.models import Event
 
 
 class EventSerializer(serializers.ModelSerializer):
-    site = serializers.SlugRelatedField(slug_field="site_id", read_only=True)
+    site: serializers.SlugRelatedField = serializers.SlugRelatedField(slug_field="site_id", read_only=True)
 
     class Meta:
         model = Event
@@ -56,7 +56,7 @@ class EventInSerializer(serializers.Serializer):
     session_id = serializers.CharField(max_length=128)
     category = serializers.CharField(help_text="page_interaction, form_interaction, or a custom one")
     name = serializers.CharField(help_text="page_view, cta_click, submit, or a custom one")
-    data = serializers.JSONField(
+    data = serializers.JSONField(  # type: ignore[assignment]  # the field is named data, as the format says
         help_text="page_view: {host, path}; cta_click: {host, path, element}; submit: {host, path, form}"
     )
     timestamp = serializers.CharField(help_text="ISO 8601, or %Y-%m-%d %H:%M:%S.%f; naive means UTC")
@@ -82,4 +82,4 @@ class FieldErrorSerializer(serializers.Serializer):
 class ErrorSerializer(serializers.Serializer):
     error = serializers.CharField()
     detail = serializers.CharField()
-    errors = FieldErrorSerializer(many=True)
+    errors = FieldErrorSerializer(many=True)  # type: ignore[assignment]  # the body key is errors

@@ -128,7 +128,7 @@ class _ForwardingHandler(_QuietHandler):
         body = self.rfile.read(length) if length else None
         headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
         headers["X-Forwarded-For"] = owner.client_ip
-        upstream = http.client.HTTPConnection(owner.upstream.hostname, owner.upstream.port, timeout=30)
+        upstream = http.client.HTTPConnection(str(owner.upstream.hostname), owner.upstream.port, timeout=30)
         try:
             upstream.request(self.command, self.path, body=body, headers=headers)
             answer = upstream.getresponse()

@@ -27,5 +27,6 @@ def node_modules() -> Path:
             if os.environ.get("THE_EYE_REQUIRE_BROWSER"):
                 pytest.fail("npm is required to install events/tests/js (apt-get install npm)")
             pytest.skip("npm is not installed")
+        assert npm is not None
         subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=FOLDER, check=True, timeout=300)
     return FOLDER / "node_modules"

@@ -60,7 +60,7 @@ def deliver(run_worker) -> None:
     run_worker()
     queue = django_rq.get_queue("events")
     retried = queue.failed_job_registry.get_job_ids() + queue.scheduled_job_registry.get_job_ids()
-    assert not retried, [queue.fetch_job(j).exc_info for j in retried]
+    assert not retried, [getattr(queue.fetch_job(j), "exc_info", j) for j in retried]
 
 
 def closed_port() -> int:

@@ -7,6 +7,7 @@ import json
 import uuid
 import zipfile
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -40,7 +41,7 @@ def assert_rollups_equal_raw_events() -> None:
                 scope=raw, dimension=name, limit=100
             ), name
     for name, dimension in definitions.EVENT_DIMENSIONS.items():
-        kwargs = {"dimension": name, "limit": 100, "with_visitors": dimension.visitor_sets}
+        kwargs: dict[str, Any] = {"dimension": name, "limit": 100, "with_visitors": dimension.visitor_sets}
         assert queries.counts_by(scope=rollups, **kwargs) == queries.counts_by(scope=raw, **kwargs), name
 
 

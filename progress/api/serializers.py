@@ -41,7 +41,8 @@ class _Strict(serializers.Serializer):
         try:
             clean = super().to_internal_value(data)
         except serializers.ValidationError as error:
-            raise serializers.ValidationError({**errors, **error.detail}) from None
+            detail = error.detail if isinstance(error.detail, dict) else {"non_field_errors": error.detail}
+            raise serializers.ValidationError({**errors, **detail}) from None
         if errors:
             raise serializers.ValidationError(errors)
         return clean
@@ -130,7 +131,9 @@ class StateOut(serializers.Serializer):
 
 
 class ProgressOut(serializers.ModelSerializer):
-    course = serializers.SlugRelatedField(source="tutorial.course", slug_field="slug", read_only=True)
+    course: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        source="tutorial.course", slug_field="slug", read_only=True
+    )
     tutorial_title = serializers.CharField(source="tutorial.title", read_only=True)
     percent = serializers.IntegerField(read_only=True)
     resume_at = serializers.FloatField(read_only=True)

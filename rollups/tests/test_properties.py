@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from django.http import QueryDict
@@ -131,7 +132,7 @@ def _assert_rollups_equal_raw_events() -> None:
                 by_rollups = queries.visits_by(scope=rollups, dimension=name, limit=100)
                 assert by_rollups == queries.visits_by(scope=raw, dimension=name, limit=100), (period, name)
         for name, dimension in definitions.EVENT_DIMENSIONS.items():
-            kwargs = {"dimension": name, "limit": 100, "with_visitors": dimension.visitor_sets}
+            kwargs: dict[str, Any] = {"dimension": name, "limit": 100, "with_visitors": dimension.visitor_sets}
             assert queries.counts_by(scope=rollups, **kwargs) == queries.counts_by(scope=raw, **kwargs), (period, name)
 
 

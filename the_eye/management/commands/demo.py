@@ -21,4 +21,4 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, events: int, learners: int, days: int, seed: int, **options: Any) -> None:
         built = demo.build(events=events, learners=learners, days=days, seed=seed, stderr=self.stderr)
-        demo.describe(built, out=self.stdout)
+        demo.describe(built, out=self.stdout)  # type: ignore[arg-type]  # OutputWrapper writes like a TextIO
