@@ -267,3 +267,63 @@ def test_every_dashboard_page_opens_and_shows_the_same_numbers(world, staff_user
     )
     rows = list(csv.DictReader(io.StringIO(export.content.decode())))
     assert sum(int(r["Visits"]) for r in rows) == 9 and sum(int(r["Page views"]) for r in rows) == 11
+
+
+@pytest.mark.browser
+def test_the_tracker_in_chromium_and_learner_heartbeats_add_up_with_every_other_collector(
+    world, browser, live_server, settings, run_worker, staff_user
+):
+    """Two more doors into the same world: a page carrying the real tracker (Chromium, another
+    origin, behind a proxy naming a Mumbai visitor) with a navigation to a second page, and a
+    learner's two heartbeats on a tutorial. Expected: +2 visits, +2 page views, +2 visitors."""
+    from events.sites import make_default
+    from events.tests.hosting import ForwardingProxy, HostSite
+    from events.tests.test_tracker_browser import open_page, wait_for
+    from progress.tests.factories import learner, video
+
+    make_default(site=world)  # the learner pages and their heartbeats count for the default site
+    settings.TRUSTED_PROXY_COUNT = 1
+    with HostSite() as pages_host, ForwardingProxy(upstream=live_server.url, client_ip=MUMBAI) as proxy:
+        world.allowed_origins = [ORIGIN, pages_host.origin()]
+        world.save()
+        tag = f'<script defer src="{proxy.url}/static/the_eye/tracker.js" data-site="{world.site_id}"></script>'
+        pages_host.pages["/one/"] = f'<!doctype html><title>One</title>{tag}<a id="next" href="/two/">next</a>'
+        pages_host.pages["/two/"] = f"<!doctype html><title>Two</title>{tag}<p>two</p>"
+        open_page(browser, pages_host.url("/one/"))
+        browser.find_element("id", "next").click()
+        wait_for(run_worker, lambda: Event.objects.filter(path="/two/").exists(), what="the second page view")
+
+    tutorial = video(course="BASH", tutorial="Intro", duration=40)
+    student = Client()
+    student.force_login(learner("meera"))
+    for position in (10.0, 20.0):
+        body = {
+            "id": str(uuid.uuid4()),
+            "tutorial": tutorial.tutorial_id,
+            "language": "English",
+            "position": position,
+            "segments": [[position - 10.0, position]],
+            "duration": 40.0,
+            "reason": "pause",
+        }
+        assert student.post("/api/progress/heartbeat/", body, content_type="application/json").status_code == 200
+    run_worker()
+
+    tracked = Event.objects.filter(site=world, source="tracker").exclude(session_id="sb")  # "sb": leg 3
+    assert sorted(tracked.filter(role="page_view").values_list("path", flat=True)) == ["/one/", "/two/"]
+    assert tracked.values("visit_id").distinct().count() == 1 and {e.country for e in tracked} == {"IN"}
+    heartbeats = Event.objects.filter(site=world, source="progress")
+    assert heartbeats.count() == 2 and heartbeats.values("visit_id").distinct().count() == 1
+
+    expected = {
+        **EXPECTED_TOTALS,
+        "visits": 9 + 2,
+        "pageviews": 11 + 2,
+        "visit_pageviews": 11 + 2,
+        "visitors": 8 + 2,
+        "events": 17 + tracked.count() + 2,  # the tracker also reports engaged time on leaving
+    }
+    for source in ("rollups", "raw"):
+        totals = queries.totals(scope=scope().with_source(source))
+        assert {k: getattr(totals, k) for k in expected} == expected, source
+    assert stats(staff(staff_user), world, metrics="visits,pageviews")["results"] == [{"visits": 11, "pageviews": 13}]
