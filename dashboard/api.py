@@ -112,8 +112,8 @@ def stats(*, scope: Scope, metrics: str, dimension: str, limit: int) -> dict[str
         )
         rows = [{dimension: r.value, **{m: _value(r, m) for m in names}} for r in found]
     else:
-        found = queries.visits_by(scope=scope, dimension=query_dimension, limit=limit)
-        rows = [{dimension: r.value, **{m: _value(r, m) for m in names}} for r in found]
+        visits = queries.visits_by(scope=scope, dimension=query_dimension, limit=limit)
+        rows = [{dimension: r.value, **{m: _value(r, m) for m in names}} for r in visits]
     return {"results": rows, "metrics": names}
 
 

@@ -74,7 +74,7 @@ def events(scope: Scope) -> QuerySet[Event]:
     return selected.filter(pages) if pages is not None else selected
 
 
-def _adapt(moment: datetime) -> object:
+def _adapt(moment: datetime) -> Any:
     return connection.ops.adapt_datetimefield_value(moment)
 
 

@@ -78,7 +78,7 @@ class Scope:
 
 def _date(params: QueryDict, name: str) -> date:
     try:
-        return query_date(params[name])
+        return query_date(str(params.get(name, "")))
     except Rule as rule:
         raise ScopeError(name, str(rule)) from None
 
@@ -115,7 +115,8 @@ def parse_scope(*, params: QueryDict, today: date | None = None) -> Scope:
     grain = params.get("grain", "day")
     if grain not in GRAINS:
         raise ScopeError("grain", f"must be one of {', '.join(GRAINS)}")
-    filters = {name: params[name].strip() for name in definitions.filter_names() if params.get(name, "").strip()}
+    filters = {name: str(params.get(name, "")).strip() for name in definitions.filter_names()}
+    filters = {name: value for name, value in filters.items() if value}
     if "country" in filters:
         filters["country"] = filters["country"].upper()
     return Scope(site=site, start=start, end=end, period=period, grain=grain, filters=filters)
@@ -134,7 +135,8 @@ def bucket_of(day: date, grain: str) -> date:
 
 def buckets(*, scope: Scope) -> list[date]:
     """Every bucket of the scope's range at its grain, oldest first (empty ones included)."""
-    found, day = [], scope.start
+    found: list[date] = []
+    day = scope.start
     while day <= scope.end:
         bucket = bucket_of(day, scope.grain)
         if not found or found[-1] != bucket:

@@ -60,7 +60,7 @@ def _body(kind: str, path: str, target: str) -> tuple[str, str, dict]:
     return "custom", "Signup-Pro", {"plan": target}
 
 
-event_strategy = st.builds(
+event_strategy: st.SearchStrategy[dict[str, Any]] = st.builds(
     dict,
     client=st.integers(min_value=0, max_value=len(CLIENTS) - 1),
     session=st.sampled_from(["a", "b", "c", "d", "e"]),
