@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dashboard import charts, queries
+from dashboard import charts, hourly, queries
 from dashboard.scope import Scope
 
 PAGES = {
@@ -89,11 +89,22 @@ def _counts_table(key: str, title: str, label: str, rows: list[queries.CountRow]
     return Table(key=key, title=title, columns=[label, unit], rows=[[r.value or "(none)", r.count] for r in rows])
 
 
+def _trend(scope: Scope) -> tuple[list, str]:
+    """Points of the trend and their grain: hours when the range is one day, else the scope's grain."""
+    if scope.days == 1:
+        return hourly.hourly_trend(scope=scope), "hour"
+    return queries.trend(scope=scope), scope.grain
+
+
+def _bucket(moment: object, grain: str) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if grain == "hour" else moment.isoformat()  # type: ignore[attr-defined]
+
+
 def overview(scope: Scope) -> Page:
     comparison = queries.compare(scope=scope)
     now, change = comparison.current, comparison.change
-    points = queries.trend(scope=scope)
-    previous = queries.trend(scope=scope.previous())
+    points, grain = _trend(scope)
+    previous, _ = _trend(scope.previous())
     cards = [
         Card("Unique visitors", f"{now.visitors:,}", change("visitors")),
         Card("Visits", f"{now.visits:,}", change("visits")),
@@ -109,9 +120,9 @@ def overview(scope: Scope) -> Page:
     )
     trend_table = Table(
         key="trend",
-        title=f"Per {scope.grain}",
-        columns=[scope.grain.title(), "Visitors", "Visits", "Page views"],
-        rows=[[p.bucket.isoformat(), p.visitors, p.visits, p.pageviews] for p in points],
+        title=f"Per {grain}",
+        columns=[grain.title() + (" (UTC)" if grain == "hour" else ""), "Visitors", "Visits", "Page views"],
+        rows=[[_bucket(p.bucket, grain), p.visitors, p.visits, p.pageviews] for p in points],
     )
     return Page(
         name="overview",
@@ -119,7 +130,7 @@ def overview(scope: Scope) -> Page:
         figures=[
             charts.render(
                 charts.trend(
-                    points=points, previous=previous, title=f"Visitors, visits and page views per {scope.grain}"
+                    points=points, previous=previous, title=f"Visitors, visits and page views per {grain}", grain=grain
                 ),
                 div_id="trend",
             ),
@@ -144,10 +155,13 @@ def pages(scope: Scope) -> Page:
     )
     figures = [charts.render(charts.count_bars(rows=top[:10], title="Top pages by views"), div_id="top-pages")]
     if "path" in scope.filters:
+        path_points, grain = _trend(scope)
         figures.insert(
             0,
             charts.render(
-                charts.trend(points=queries.trend(scope=scope), title=f"Trend of {charts.safe(scope.filters['path'])}"),
+                charts.trend(
+                    points=path_points, title=f"Trend of {charts.shorten(scope.filters['path'])}", grain=grain
+                ),
                 div_id="page-trend",
             ),
         )
@@ -311,9 +325,11 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
             )
         ],
     )
-    per_day = queries.trend(scope=scope)
+    per_bucket, grain = _trend(scope)
     page.figures.append(
-        charts.render(charts.trend(points=per_day, title="Visitors per " + scope.grain), div_id="visitors-trend")
+        charts.render(
+            charts.trend(points=per_bucket, title="Visitors per " + grain, grain=grain), div_id="visitors-trend"
+        )
     )
     if visitor:
         steps = queries.journey(site=scope.site, visitor=visitor)
@@ -426,7 +442,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     charts.curve(
                         x=[_clock(second) for second, _ in curve],
                         y=[s for _, s in curve],
-                        title=f"Audience retention: {charts.safe(name)}",
+                        title=f"Audience retention: {charts.shorten(name)}",
                         x_title="Time in the video (m:ss)",
                         y_title="Viewers still watching",
                     ),
