@@ -15,7 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from dashboard import exports, pages
+from dashboard import choices, exports, pages
 from dashboard.scope import FILTERS, GRAINS, PERIOD_LABELS, ScopeError, parse_scope
 from events.models import Site
 
@@ -93,6 +93,7 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
             ],
             "grains": GRAINS,
             "filter_names": [(f, f.replace("_", " ").title()) for f in FILTERS],
+            "choosers": choices.filter_choosers(scope=scope),
             "tables": [
                 (t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables
             ],

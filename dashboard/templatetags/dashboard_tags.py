@@ -55,3 +55,9 @@ def breakable(value: Any) -> str:
 def plotly_bundle(figures: list[str]) -> str:
     """The static path of the plotly.js that draws these figures (see charts.bundle_for)."""
     return charts.bundle_for(figures)
+
+
+@register.simple_tag
+def without_filter(scope: Any, name: str) -> str:
+    """The query string of `scope` with the filter `name` removed (a chip's remove link)."""
+    return scope.query(**{name: None})
