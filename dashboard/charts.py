@@ -93,19 +93,20 @@ def _count_axis(fig: go.Figure, *, values: Sequence[float], axis: str = "y") -> 
 
 
 TICK_FORMATS = {"hour": "%H:%M", "day": "%b %-d", "week": "%b %-d", "month": "%b %Y", "year": "%Y"}
-MAX_TICKS = 12
+MAX_TICKS = 6  # what fits a phone's plot width without rotating the labels
 
 
 def _bucket_ticks(fig: go.Figure, *, buckets: Sequence[date | datetime], grain: str) -> None:
-    """Ticks sit on bucket starts (a week's Monday, a month's first day), thinned to at most 12."""
+    """Ticks sit on bucket starts (a week's Monday, a month's first day), thinned to at most 6."""
     if not buckets:
         return
     step = -(-len(buckets) // MAX_TICKS)
     shown = list(buckets)[::step]
     fmt = TICK_FORMATS.get(grain, "%b %-d")
-    prefix = "Week of " if grain == "week" and len(shown) <= 6 else ""
+    prefix = "Week of " if grain == "week" and len(shown) <= 4 else ""
     fig.update_xaxes(
         type="date",
+        tickangle=0,
         tickmode="array",
         tickvals=[b.isoformat() for b in shown],
         ticktext=[prefix + b.strftime(fmt) for b in shown],
@@ -209,7 +210,14 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
             locationmode="ISO-3",
             colorscale="Blues",
             marker_line_color="#fff",
-            colorbar={"title": "Visits", "thickness": 12},
+            # Below the map, not beside it: on a phone a side bar takes a third of the width.
+            colorbar={
+                "title": {"text": "Visits", "side": "top"},
+                "thickness": 10,
+                "orientation": "h",
+                "y": -0.05,
+                "len": 0.5,
+            },
             hovertemplate="%{text}: %{z} visits<extra></extra>",
             name="Countries",
         )
@@ -243,6 +251,11 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
         showsubunits=False,
         resolution=110,
         projection_type="natural earth",
+        # Centred on Greenwich whatever the data (plotly would centre on the points, cutting off
+        # the Americas), without Antarctica.
+        projection_rotation_lon=0,
+        center_lon=0,
+        lataxis_range=[-58, 85],
         landcolor="#f4f4f4",
         showland=True,
     )

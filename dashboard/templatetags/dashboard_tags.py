@@ -44,6 +44,19 @@ def is_number(value: Any) -> bool:
     return isinstance(value, int | float | Decimal) and not isinstance(value, bool)
 
 
+_WHEN = re.compile(r"\d{4}-\d{2}-\d{2}( \d{2}:\d{2}(:\d{2})?)?")
+
+
+@register.filter
+def cell_class(value: Any) -> str:
+    """ "num" for numbers (right-aligned), "when" for dates and times (kept on one line), else ""."""
+    if is_number(value):
+        return "num"
+    if isinstance(value, str) and _WHEN.fullmatch(value):
+        return "when"
+    return ""
+
+
 @register.filter
 def breakable(value: Any) -> str:
     """Escaped text that may wrap after "/", "?", "&", "=", "|" or "_" (paths, URLs, ids), never mid-word."""
