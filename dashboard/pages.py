@@ -46,6 +46,16 @@ class Table:
     links: list[str | None] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Picker:
+    """A chooser of what one part of the page shows (e.g. the tutorial of the retention curve)."""
+
+    param: str  # the query-string parameter it sets
+    label: str
+    options: list[tuple[str, str]]  # (value, label)
+    current: str
+
+
 @dataclass
 class Page:
     name: str
@@ -53,6 +63,7 @@ class Page:
     figures: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     note: str = ""
+    pickers: list[Picker] = field(default_factory=list)
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
@@ -425,6 +436,18 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
             )
         )
     chosen = tutorial or (f"{ranked[0].tutorial_id}|{ranked[0].language}" if ranked else "")
+    pickers = []
+    if ranked:
+        pickers.append(
+            Picker(
+                param="tutorial",
+                label="Retention of",
+                options=[
+                    (f"{t.tutorial_id}|{t.language}", f"{t.tutorial} · {t.course} ({t.language})") for t in ranked
+                ],
+                current=chosen,
+            )
+        )
     tutorial_id, _, language = chosen.partition("|")
     if tutorial_id.isdigit():
         curve = queries.retention(scope=scope, tutorial_id=int(tutorial_id), language=language)
@@ -457,7 +480,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     rows=[[_clock(second), _percent(s)] for second, s in curve],
                 )
             )
-    return Page(name="courses", figures=figures, tables=tables)
+    return Page(name="courses", figures=figures, tables=tables, pickers=pickers)
 
 
 def quality(scope: Scope) -> Page:

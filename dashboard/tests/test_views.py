@@ -231,3 +231,22 @@ def test_a_filter_that_matches_nothing_in_the_range_says_so(staff_client, traffi
     body = staff_client.get("/dashboard/?period=7d&country=INDIA").content.decode()
     assert "Nothing in this range has country “INDIA”" in body
     assert 'class="chip empty"' in body
+
+
+def test_the_content_team_picks_the_tutorial_of_the_retention_curve(content_client, site):
+    import io as text_io
+
+    from progress.demo import load_demo
+    from progress.models import Progress
+
+    load_demo(stdout=text_io.StringIO())
+    body = content_client.get("/dashboard/courses/?period=7d").content.decode()
+    options = re.findall(r'<option value="(\d+\|[^"]+)"( selected)?>', body)
+    assert len(options) >= 2 and options[0][1] == " selected"  # the most watched is shown first
+    other = options[1][0]
+    picked = content_client.get("/dashboard/courses/", {"period": "7d", "tutorial": other}).content.decode()
+    tutorial_id, language = other.split("|")
+    title = Progress.objects.filter(tutorial_id=tutorial_id, language=language).first().tutorial.title
+    assert f'<option value="{other}" selected>' in picked
+    assert f"Audience retention: {title} ({language})" in picked
+    assert '<input type="hidden" name="period" value="7d">' in picked
