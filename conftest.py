@@ -138,6 +138,40 @@ def browser() -> Iterator:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def static_files_served_as_in_production() -> Iterator[None]:
+    """The live server hands /static/ to whitenoise, as production does, not to its own handler.
+
+    Pages name content-hashed, compressed files that `collectstatic` made (bin/test runs it);
+    Django's test handler only finds files by their source names and would answer 404.
+    """
+    from django.contrib.staticfiles.handlers import StaticFilesHandler
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(StaticFilesHandler, "_should_handle", lambda self, path: False)
+        yield
+
+
+JS_TOOLS = Path(__file__).resolve().parent / "tests" / "js"
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    """axe-core's script, installed from tests/js/package-lock.json by `npm ci` on first use.
+
+    The install is kept in tests/js/node_modules (ignored by git), so later runs reuse it.
+    """
+    script = JS_TOOLS / "node_modules" / "axe-core" / "axe.min.js"
+    if not script.exists():
+        npm = shutil.which("npm")
+        if npm is None:
+            pytest.fail("npm is required for the accessibility checks (apt-get install npm)")
+        import subprocess
+
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--silent"], cwd=JS_TOOLS, check=True, timeout=300)
+    return script.read_text()
+
+
 @pytest.fixture
 def artifacts() -> Path:
     """Folder for screenshots a test saves for people to look at."""

@@ -9,28 +9,45 @@ that calls the plotly.js we serve from our own static files.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Sequence
 from datetime import date, datetime
 
 import plotly.graph_objects as go
 import plotly.io as pio
 import pycountry
+from django.conf import settings
 from django.templatetags.static import static
 
 from dashboard.queries import CityPoint, CountRow, TrendPoint, VisitRow
 
 COLORS = ["#3056d3", "#13a89e", "#f29f05", "#d94862", "#7b5ea7", "#5c8d2f", "#8a8a8a"]
-CONFIG = {"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["select2d", "lasso2d"]}
+# No modebar: on a narrow card it covers the title, and the tables below have CSV/TSV exports.
+CONFIG = {"displaylogo": False, "responsive": True, "displayModeBar": False}
 LABEL_LIMIT = 60
+NO_DATA = "No data in this range"
+# plotly.js partial bundles (npm plotly.js-basic-dist-min and plotly.js-geo-dist-min, the same
+# plotly.js version as the plotly package's), committed under static/vendor/plotly/ with their
+# licence, and the trace types each one draws. A page loads the first bundle that draws all of
+# its figures' traces: the full plotly.min.js is four times their size.
+BUNDLES = {
+    "vendor/plotly/plotly-basic.min.js": frozenset({"scatter", "bar", "pie"}),
+    "vendor/plotly/plotly-geo.min.js": frozenset({"scatter", "scattergeo", "choropleth"}),
+}
+FULL_BUNDLE = "vendor/plotly.min.js"  # served from the plotly package when PLOTLY_BUNDLE=full
+_TRACES_ATTR = re.compile(r'<div class="chart" data-traces="([a-z0-9 ]*)">')
+
+
+def shorten(text: object, *, limit: int = LABEL_LIMIT) -> str:
+    """A visitor-supplied string cut to `limit` characters, not escaped (titles escape it once)."""
+    value = str(text) if text not in (None, "") else "(none)"
+    return value[: limit - 1] + "…" if len(value) > limit else value
 
 
 def safe(text: object, *, limit: int = LABEL_LIMIT) -> str:
-    """A visitor-supplied string made inert for Plotly text and HTML (escaped, then shortened)."""
-    value = str(text) if text not in (None, "") else "(none)"
-    if len(value) > limit:
-        value = value[: limit - 1] + "…"
+    """A visitor-supplied string made inert for Plotly text and HTML (shortened, then escaped)."""
     # Without "<" no tag can open; quotes stay as they are (Plotly would show &quot; literally).
-    return html.escape(value, quote=False)
+    return html.escape(shorten(text, limit=limit), quote=False)
 
 
 def _layout(fig: go.Figure, *, title: str, height: int = 320) -> go.Figure:
@@ -38,17 +55,72 @@ def _layout(fig: go.Figure, *, title: str, height: int = 320) -> go.Figure:
         title={"text": html.escape(title), "x": 0, "font": {"size": 15}},
         height=height,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        xaxis={"automargin": True},
+        yaxis={"automargin": True},
         paper_bgcolor="white",
         plot_bgcolor="white",
         colorway=COLORS,
         legend={"orientation": "h", "y": -0.15},
         font={"family": "system-ui, sans-serif", "size": 12},
+        # No plotly theme: ours is set above, and the default theme adds ~8 KB to every figure.
+        template="none",
     )
     return fig
 
 
-def trend(*, points: Sequence[TrendPoint], previous: Sequence[TrendPoint] = (), title: str = "Trend") -> go.Figure:
-    """Lines of visitors, visits and page views per bucket; the previous period dotted."""
+def _no_data(fig: go.Figure, *, empty: bool) -> None:
+    """Say so in the middle of an empty chart instead of drawing a bare frame."""
+    if empty:
+        fig.add_annotation(
+            text=NO_DATA,
+            xref="paper",
+            yref="paper",
+            x=0.5,
+            y=0.5,
+            showarrow=False,
+            font={"size": 14, "color": "#5b6478"},
+            name="no-data",
+        )
+
+
+def _count_axis(fig: go.Figure, *, values: Sequence[float], axis: str = "y") -> None:
+    """Counts get whole-number ticks: small ranges step by one, larger ones never show fractions."""
+    top = max(values, default=0)
+    update = fig.update_yaxes if axis == "y" else fig.update_xaxes
+    if top <= 5:
+        update(tick0=0, dtick=1, range=[0, max(top, 1) * 1.05])
+    update(tickformat=",d", rangemode="tozero")
+
+
+TICK_FORMATS = {"hour": "%H:%M", "day": "%b %-d", "week": "%b %-d", "month": "%b %Y", "year": "%Y"}
+MAX_TICKS = 6  # what fits a phone's plot width without rotating the labels
+
+
+def _bucket_ticks(fig: go.Figure, *, buckets: Sequence[date | datetime], grain: str) -> None:
+    """Ticks sit on bucket starts (a week's Monday, a month's first day), thinned to at most 6."""
+    if not buckets:
+        return
+    step = -(-len(buckets) // MAX_TICKS)
+    shown = list(buckets)[::step]
+    fmt = TICK_FORMATS.get(grain, "%b %-d")
+    prefix = "Week of " if grain == "week" and len(shown) <= 4 else ""
+    fig.update_xaxes(
+        type="date",
+        tickangle=0,
+        tickmode="array",
+        tickvals=[b.isoformat() for b in shown],
+        ticktext=[prefix + b.strftime(fmt) for b in shown],
+    )
+
+
+def trend(
+    *, points: Sequence[TrendPoint], previous: Sequence[TrendPoint] = (), title: str = "Trend", grain: str = "day"
+) -> go.Figure:
+    """Lines of visitors, visits and page views per bucket; the previous period dotted.
+
+    `grain` is "hour", "day", "week", "month" or "year": ticks sit on bucket starts and are
+    labelled for that grain. Counts get whole-number ticks; an empty range says so.
+    """
     x = [p.bucket.isoformat() for p in points]
     fig = go.Figure()
     for name, attr in (("Visitors", "visitors"), ("Visits", "visits"), ("Page views", "pageviews")):
@@ -66,6 +138,11 @@ def trend(*, points: Sequence[TrendPoint], previous: Sequence[TrendPoint] = (), 
             )
         )
     fig.update_yaxes(rangemode="tozero", gridcolor="#eee")
+    values = [v for p in points for v in (p.visitors, p.visits, p.pageviews)]
+    values += [p.visitors for p in previous]
+    _count_axis(fig, values=values)
+    _bucket_ticks(fig, buckets=[p.bucket for p in points], grain=grain)
+    _no_data(fig, empty=not any(values))
     return _layout(fig, title=title)
 
 
@@ -83,6 +160,9 @@ def bars(*, labels: Sequence[object], values: Sequence[float], title: str, value
     )
     fig.update_yaxes(automargin=True, type="category")
     fig.update_xaxes(gridcolor="#eee", title=html.escape(value_name))
+    if all(float(v).is_integer() for v in values):
+        _count_axis(fig, values=list(values), axis="x")
+    _no_data(fig, empty=not any(values))
     return _layout(fig, title=title, height=max(220, 60 + 26 * len(shown)))
 
 
@@ -104,6 +184,7 @@ def donut(*, labels: Sequence[object], values: Sequence[float], title: str) -> g
             hovertemplate="%{label}: %{value} (%{percent})<extra></extra>",
         )
     )
+    _no_data(fig, empty=not any(values))
     return _layout(fig, title=title, height=300)
 
 
@@ -129,7 +210,14 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
             locationmode="ISO-3",
             colorscale="Blues",
             marker_line_color="#fff",
-            colorbar={"title": "Visits", "thickness": 12},
+            # Below the map, not beside it: on a phone a side bar takes a third of the width.
+            colorbar={
+                "title": {"text": "Visits", "side": "top"},
+                "thickness": 10,
+                "orientation": "h",
+                "y": -0.05,
+                "len": 0.5,
+            },
             hovertemplate="%{text}: %{z} visits<extra></extra>",
             name="Countries",
         )
@@ -163,6 +251,11 @@ def world(*, countries: Sequence[VisitRow], cities: Sequence[CityPoint], title: 
         showsubunits=False,
         resolution=110,
         projection_type="natural earth",
+        # Centred on Greenwich whatever the data (plotly would centre on the points, cutting off
+        # the Americas), without Antarctica.
+        projection_rotation_lon=0,
+        center_lon=0,
+        lataxis_range=[-58, 85],
         landcolor="#f4f4f4",
         showland=True,
     )
@@ -178,8 +271,10 @@ def per_minute(*, points: Sequence[tuple[datetime, int]], title: str = "Page vie
             hovertemplate="%{x}: %{y} views<extra></extra>",
         )
     )
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", nticks=8)
     fig.update_yaxes(rangemode="tozero", gridcolor="#eee")
+    _count_axis(fig, values=[n for _, n in points])
+    _no_data(fig, empty=not any(n for _, n in points))
     return _layout(fig, title=title, height=260)
 
 
@@ -198,15 +293,35 @@ def daily_lines(*, series: dict[str, dict[date, int]], days: Sequence[date], tit
     if not series:
         fig.add_trace(go.Scatter(x=[d.isoformat() for d in days], y=[0 for _ in days], mode="lines", name="none"))
     fig.update_yaxes(rangemode="tozero", gridcolor="#eee")
+    counts = [n for by_day in series.values() for n in by_day.values()]
+    _count_axis(fig, values=counts)
+    _bucket_ticks(fig, buckets=list(days), grain="day")
+    _no_data(fig, empty=not any(counts))
     return _layout(fig, title=title, height=280)
 
 
-def curve(*, x: Sequence[float], y: Sequence[float], title: str, x_title: str, y_title: str) -> go.Figure:
+def curve(*, x: Sequence[float | str], y: Sequence[float], title: str, x_title: str, y_title: str) -> go.Figure:
     """A single line, e.g. an audience-retention curve (share still watching per minute)."""
     fig = go.Figure(go.Scatter(x=list(x), y=list(y), mode="lines+markers", line={"shape": "hv"}))
     fig.update_xaxes(title=html.escape(x_title), gridcolor="#eee")
     fig.update_yaxes(title=html.escape(y_title), rangemode="tozero", gridcolor="#eee", tickformat=".0%")
+    _no_data(fig, empty=not any(y))
     return _layout(fig, title=title, height=280)
+
+
+def bundle_for(figures: Sequence[str]) -> str:
+    """The static path of the plotly.js that draws every trace of these rendered figures.
+
+    Raises ValueError when no partial bundle draws them all (a chart with a new trace type needs
+    a bundle that has it, or PLOTLY_BUNDLE=full).
+    """
+    if settings.PLOTLY_BUNDLE == "full":
+        return FULL_BUNDLE
+    wanted = {t for f in figures for m in _TRACES_ATTR.findall(f) for t in m.split()}
+    for path, types in BUNDLES.items():
+        if wanted <= types:
+            return path
+    raise ValueError(f"no plotly.js partial bundle draws {sorted(wanted)}")
 
 
 def render(fig: go.Figure, *, div_id: str) -> str:
@@ -216,4 +331,13 @@ def render(fig: go.Figure, *, div_id: str) -> str:
     would otherwise fetch it from its CDN.
     """
     config = {**CONFIG, "topojsonURL": static("vendor/topojson/")}
-    return pio.to_html(fig, full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
+    traces = " ".join(sorted({trace.type for trace in fig.data}))
+    # The title becomes a heading of the page: it wraps on a phone (an SVG title is cut off),
+    # and screen readers list it. It was escaped once, in _layout().
+    fig = go.Figure(fig)  # a copy: the caller's figure keeps its title
+    title = fig.layout.title.text or ""
+    if title:
+        fig.update_layout(title=None, margin_t=8)
+    drawn = pio.to_html(fig, full_html=False, include_plotlyjs=False, config=config, div_id=div_id)
+    heading = f'<h2 class="chart-title">{title}</h2>' if title else ""
+    return f'<div class="chart" data-traces="{traces}">{heading}{drawn}</div>'

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from dashboard import activity, charts, data_quality, queries
+from dashboard import activity, charts, data_quality, hourly, queries
 from dashboard.scope import Scope
 from progress import queries as learning
 
@@ -47,6 +47,16 @@ class Table:
     links: list[str | None] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class Picker:
+    """A chooser of what one part of the page shows (e.g. the tutorial of the retention curve)."""
+
+    param: str  # the query-string parameter it sets
+    label: str
+    options: list[tuple[str, str]]  # (value, label)
+    current: str
+
+
 @dataclass
 class Page:
     name: str
@@ -54,6 +64,7 @@ class Page:
     figures: list[str] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
     note: str = ""
+    pickers: list[Picker] = field(default_factory=list)
 
     def table(self, key: str) -> Table | None:
         return next((t for t in self.tables if t.key == key), None)
@@ -90,11 +101,22 @@ def _counts_table(key: str, title: str, label: str, rows: list[queries.CountRow]
     return Table(key=key, title=title, columns=[label, unit], rows=[[r.value or "(none)", r.count] for r in rows])
 
 
+def _trend(scope: Scope) -> tuple[list, str]:
+    """Points of the trend and their grain: hours when the range is one day, else the scope's grain."""
+    if scope.days == 1:
+        return hourly.hourly_trend(scope=scope), "hour"
+    return queries.trend(scope=scope), scope.grain
+
+
+def _bucket(moment: object, grain: str) -> str:
+    return f"{moment:%Y-%m-%d %H:%M}" if grain == "hour" else moment.isoformat()  # type: ignore[attr-defined]
+
+
 def overview(scope: Scope) -> Page:
     comparison = queries.compare(scope=scope)
     now, change = comparison.current, comparison.change
-    points = queries.trend(scope=scope)
-    previous = queries.trend(scope=scope.previous())
+    points, grain = _trend(scope)
+    previous, _ = _trend(scope.previous())
     cards = [
         Card("Unique visitors", f"{now.visitors:,}", change("visitors")),
         Card("Visits", f"{now.visits:,}", change("visits")),
@@ -110,9 +132,9 @@ def overview(scope: Scope) -> Page:
     )
     trend_table = Table(
         key="trend",
-        title=f"Per {scope.grain}",
-        columns=[scope.grain.title(), "Visitors", "Visits", "Page views"],
-        rows=[[p.bucket.isoformat(), p.visitors, p.visits, p.pageviews] for p in points],
+        title=f"Per {grain}",
+        columns=[grain.title() + (" (UTC)" if grain == "hour" else ""), "Visitors", "Visits", "Page views"],
+        rows=[[_bucket(p.bucket, grain), p.visitors, p.visits, p.pageviews] for p in points],
     )
     return Page(
         name="overview",
@@ -120,7 +142,7 @@ def overview(scope: Scope) -> Page:
         figures=[
             charts.render(
                 charts.trend(
-                    points=points, previous=previous, title=f"Visitors, visits and page views per {scope.grain}"
+                    points=points, previous=previous, title=f"Visitors, visits and page views per {grain}", grain=grain
                 ),
                 div_id="trend",
             ),
@@ -145,10 +167,13 @@ def pages(scope: Scope) -> Page:
     )
     figures = [charts.render(charts.count_bars(rows=top[:10], title="Top pages by views"), div_id="top-pages")]
     if "path" in scope.filters:
+        path_points, grain = _trend(scope)
         figures.insert(
             0,
             charts.render(
-                charts.trend(points=queries.trend(scope=scope), title=f"Trend of {charts.safe(scope.filters['path'])}"),
+                charts.trend(
+                    points=path_points, title=f"Trend of {charts.shorten(scope.filters['path'])}", grain=grain
+                ),
                 div_id="page-trend",
             ),
         )
@@ -312,9 +337,11 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
             )
         ],
     )
-    per_day = queries.trend(scope=scope)
+    per_bucket, grain = _trend(scope)
     page.figures.append(
-        charts.render(charts.trend(points=per_day, title="Visitors per " + scope.grain), div_id="visitors-trend")
+        charts.render(
+            charts.trend(points=per_bucket, title="Visitors per " + grain, grain=grain), div_id="visitors-trend"
+        )
     )
     if visitor:
         steps = activity.journey(site=scope.site, visitor=visitor)
@@ -343,7 +370,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
     by_views = queries.counts_by(scope=scope, dimension="course", limit=15, with_visitors=True)
     per_language = queries.counts_by(scope=scope, dimension="course_language", limit=30)
     # Learner figures come from progress, the one place that defines them (My learning too).
-    active = {
+    active: dict[str, Any] = {
         "since": scope.start_at(),
         "before": scope.end_before(),
         "course": scope.filters.get("course", ""),
@@ -419,6 +446,18 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
             )
         )
     chosen = tutorial or (f"{ranked[0].tutorial_id}|{ranked[0].language}" if ranked else "")
+    pickers = []
+    if ranked:
+        pickers.append(
+            Picker(
+                param="tutorial",
+                label="Retention of",
+                options=[
+                    (f"{t.tutorial_id}|{t.language}", f"{t.tutorial} · {t.course} ({t.language})") for t in ranked
+                ],
+                current=chosen,
+            )
+        )
     tutorial_id, _, language = chosen.partition("|")
     if tutorial_id.isascii() and tutorial_id.isdecimal() and len(tutorial_id) < 10:
         curve = learning.retention(
@@ -438,7 +477,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     charts.curve(
                         x=[_clock(second) for second, _ in curve],
                         y=[s for _, s in curve],
-                        title=f"Audience retention: {charts.safe(name)}",
+                        title=f"Audience retention: {charts.shorten(name)}",
                         x_title="Time in the video (m:ss)",
                         y_title="Viewers still watching",
                     ),
@@ -453,7 +492,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     rows=[[_clock(second), _percent(s)] for second, s in curve],
                 )
             )
-    return Page(name="courses", figures=figures, tables=tables)
+    return Page(name="courses", figures=figures, tables=tables, pickers=pickers)
 
 
 def quality(scope: Scope) -> Page:

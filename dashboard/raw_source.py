@@ -85,7 +85,12 @@ def _duration_sql(started: str, ended: str) -> str:
     return f"(CAST(ROUND((julianday({ended}) - julianday({started})) * 86400000) AS INTEGER) / 1000)"
 
 
-def _day_sql(moment: str) -> str:
+def _bucket_sql(moment: str, grain: str) -> str:
+    """The start of the UTC day or hour a moment falls in, in SQL."""
+    if grain == "hour":
+        if connection.vendor == "postgresql":
+            return f"date_trunc('hour', {moment} AT TIME ZONE 'UTC')"
+        return f"strftime('%%Y-%%m-%%d %%H:00:00', {moment})"
     return f"CAST({moment} AS DATE)" if connection.vendor == "postgresql" else f"date({moment})"
 
 
@@ -93,8 +98,8 @@ def _flag(condition: Q) -> Case:
     return Case(When(condition, then=Value(1)), default=Value(0), output_field=IntegerField())
 
 
-def _visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[tuple[Any, ...]]:
-    """(value, [start day,] visits, bounces, duration, page views) of the scope's visits."""
+def _visits(scope: Scope, dimension: str, *, by: str = "") -> list[tuple[Any, ...]]:
+    """(value, [start day or hour,] visits, bounces, duration, page views) of the scope's visits."""
     definition = definitions.VISIT_DIMENSIONS[dimension]
     pages = _page_filter(scope)
     annotations: dict[str, Any] = {
@@ -125,7 +130,7 @@ def _visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[tuple
     if pages is not None:
         conditions += " AND s.matched = 1"
     value = "s.pv_path" if dimension in ("entry", "exit") else definition.sql
-    day = f", {_day_sql('s.started')}" if by_day else ""
+    day = f", {_bucket_sql('s.started', by)}" if by else ""
     sql = (
         f"WITH ev AS ({ev_sql}), "
         "s AS (SELECT visit_id, MIN(timestamp) AS started, MAX(timestamp) AS ended, SUM(is_pv) AS views, "
@@ -133,7 +138,7 @@ def _visits(scope: Scope, dimension: str, *, by_day: bool = False) -> list[tuple
         f"SELECT {value} AS v{day}, COUNT(*), SUM(CASE WHEN s.views < 2 AND s.inters = 0 THEN 1 ELSE 0 END), "
         f"SUM({_duration_sql('s.started', 's.ended')}), SUM(s.views) "
         f"FROM s JOIN ev f ON f.visit_id = s.visit_id AND f.rn = 1 "
-        f"WHERE s.started >= %s AND s.started < %s{conditions} GROUP BY 1{', 2' if by_day else ''}"
+        f"WHERE s.started >= %s AND s.started < %s{conditions} GROUP BY 1{', 2' if by else ''}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, (*params, _adapt(scope.start_at()), _adapt(scope.end_before())))
@@ -169,7 +174,7 @@ def _as_date(value: object) -> date:
 
 def trend(*, scope: Scope) -> list[TrendPoint]:
     visits: dict[date, int] = defaultdict(int)
-    for _value, day, count, *_ in _visits(scope, "total", by_day=True):
+    for _value, day, count, *_ in _visits(scope, "total", by="day"):
         visits[bucket_of(_as_date(day), scope.grain)] += count
     rows = (
         events(scope)
@@ -261,3 +266,28 @@ def _offered(
         if value in wanted:
             visitors[value].add(visitor)
     return [CountRow(value=r.value, count=r.count, visitors=len(visitors[r.value])) for r in found]
+
+
+def hourly(*, scope: Scope) -> dict[datetime, tuple[int, int, int]]:
+    """Per UTC hour of the range: (visitors with an event in it, visits that started in it, page
+    views). Rollups are per day, so one-day ranges are drawn from raw events by the hour."""
+    visits: dict[datetime, int] = defaultdict(int)
+    for _value, hour, count, *_ in _visits(scope, "total", by="hour"):
+        visits[_as_hour(hour)] += int(count)
+    rows = (
+        events(scope)
+        .annotate(hour=Trunc("timestamp", "hour", tzinfo=UTC))
+        .values("hour")
+        .annotate(n=Count(visitor_expr(), distinct=True), views=Count("id", filter=PAGE_VIEW))
+    )
+    found = {_as_hour(r["hour"]): (r["n"], 0, r["views"]) for r in rows}
+    for hour, count in visits.items():
+        seen, _, views = found.get(hour, (0, 0, 0))
+        found[hour] = (seen, count, views)
+    return found
+
+
+def _as_hour(value: object) -> datetime:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return datetime.fromisoformat(str(value)[:19]).replace(tzinfo=UTC)

@@ -1,7 +1,8 @@
 """Dashboard pages: parse the scope, build one page, render it (or export one of its tables).
 
-Access: staff see every page; members of the "Content team" group see the Courses page only;
-anyone else signed in gets 403, and anonymous visitors are sent to the login page.
+Access: staff see every page; members of the "Content team" group see the Courses page only (and
+`/dashboard/` takes them there); anyone else signed in gets 403, and anonymous visitors are sent to
+the login page.
 """
 
 from __future__ import annotations
@@ -9,11 +10,12 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
-from django.shortcuts import render
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
 
-from dashboard import exports, pages
+from dashboard import choices, exports, pages
 from dashboard.scope import GRAINS, PERIOD_LABELS, ScopeError, parse_scope
 from events.models import Site
 from rollups import definitions
@@ -32,6 +34,14 @@ def _pages_for_user(user) -> tuple[str, ...]:
     return ()
 
 
+def home_url_for(user) -> str | None:
+    """The first dashboard page this user may open (staff: the overview), or None."""
+    allowed = _pages_for_user(user)
+    if not allowed:
+        return None
+    return "/dashboard/" if allowed[0] == "overview" else f"/dashboard/{allowed[0]}/"
+
+
 @never_cache
 def page(request: HttpRequest, name: str) -> HttpResponse:
     if name not in pages.PAGES:
@@ -40,7 +50,7 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     allowed = _pages_for_user(request.user)
     if name not in allowed:
-        return HttpResponseForbidden("You may not see this dashboard.")
+        raise PermissionDenied("Your account may not open this dashboard.")
     try:
         scope = parse_scope(params=request.GET)
     except ScopeError as error:
@@ -84,6 +94,7 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
             ],
             "grains": GRAINS,
             "filter_names": [(f, f.replace("_", " ").title()) for f in definitions.filter_names()],
+            "choosers": choices.filter_choosers(scope=scope),
             "tables": [
                 (t, _export_query(request, t.key, "csv"), _export_query(request, t.key, "tsv")) for t in built.tables
             ],
@@ -98,5 +109,9 @@ def _export_query(request: HttpRequest, table: str, fmt: str) -> str:
 
 
 def index(request: HttpRequest) -> HttpResponse:
-    """`/dashboard/` is the overview."""
+    """`/dashboard/` is the overview; users who may not see it go to the first page they may see."""
+    home = home_url_for(request.user) if request.user.is_authenticated else None
+    if home and home != "/dashboard/":
+        query = request.GET.urlencode()
+        return redirect(home + (f"?{query}" if query else ""))
     return page(request, "overview")

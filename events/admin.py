@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 from typing import Any
+from urllib.parse import urlsplit
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,6 +10,58 @@ from django.http import HttpRequest
 
 from events import sites
 from events.models import DroppedEvents, Event, EventNameRule, QuarantinedEvent, Session, Site, Visitor
+
+
+class OriginListField(forms.Field):
+    """Allowed origins as a person edits them: one per line (a pasted JSON list works too).
+
+    Each must be an origin, `scheme://host[:port]` with http or https and no path; every bad
+    line is named in the error. Stored as the JSON list the model keeps, without duplicates.
+    """
+
+    widget = forms.Textarea(attrs={"rows": 4, "cols": 60, "placeholder": "https://spoken-tutorial.org"})
+
+    def prepare_value(self, value: object) -> object:
+        if isinstance(value, list):
+            return "\n".join(str(v) for v in value)
+        return value
+
+    def to_python(self, value: object) -> list[str]:
+        text = str(value or "").strip()
+        if text.startswith("["):
+            try:
+                lines = [str(v) for v in json.loads(text)]
+            except (ValueError, TypeError):
+                raise forms.ValidationError("Write one origin per line, or a JSON list of strings.") from None
+        else:
+            lines = text.splitlines()
+        origins: list[str] = []
+        for line in (line.strip() for line in lines):
+            if line and line.rstrip("/") not in origins:
+                origins.append(line.rstrip("/"))
+        return origins
+
+    def validate(self, value: list[str]) -> None:
+        super().validate(value)
+        bad = [origin for origin in value if not _is_origin(origin)]
+        if bad:
+            raise forms.ValidationError(
+                "Not an origin (https://host or http://host:port, no path): %(bad)s", params={"bad": ", ".join(bad)}
+            )
+
+
+def _is_origin(text: str) -> bool:
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        return False
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.hostname)
+        and parts.path == ""
+        and not (parts.query or parts.fragment or parts.username)
+    )
 
 
 class SiteForm(forms.ModelForm):
@@ -18,11 +72,16 @@ class SiteForm(forms.ModelForm):
         label="Default site",
         help_text="Events that name no site are counted for this one; ticking it unticks the previous default.",
     )
+    allowed_origins = OriginListField(
+        required=False,
+        help_text="Origins browsers may send events from, one per line, e.g. https://spoken-tutorial.org",
+    )
 
     class Meta:
         model = Site
         fields = [
             "name",
+            "domains",
             "allowed_origins",
             "allow_custom_events",
             "ip_privacy",
@@ -31,6 +90,7 @@ class SiteForm(forms.ModelForm):
             "collect_geolocation",
             "retention_days",
         ]
+        labels = {"ip_privacy": "IP privacy", "respect_dnt": "Respect DNT"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -40,9 +100,13 @@ class SiteForm(forms.ModelForm):
 @admin.register(Site)
 class SiteAdmin(admin.ModelAdmin):
     form = SiteForm
-    list_display = ["name", "site_id", "is_default", "ip_privacy", "cookieless", "server_key_hint", "created_at"]
+    list_display = ["name", "site_id", "is_default", "ip_privacy_shown", "cookieless", "server_key_hint", "created_at"]
     readonly_fields = ["site_id", "server_key_hint", "created_at"]
     actions = ["rotate_server_keys"]
+
+    @admin.display(description="IP privacy", ordering="ip_privacy")
+    def ip_privacy_shown(self, site: Site) -> str:
+        return site.get_ip_privacy_display()
 
     def change_view(self, request: HttpRequest, object_id: str, form_url: str = "", extra_context=None):
         site = self.get_object(request, object_id)
@@ -94,6 +158,7 @@ class EventAdmin(admin.ModelAdmin):
     list_filter = ["site", "category", "name", "source", "device_type", "country"]
     search_fields = ["session_id", "user", "path", "=id"]
     date_hierarchy = "timestamp"
+    ordering = ["-timestamp"]  # newest first
     list_select_related = ["site"]
     show_full_result_count = False
 

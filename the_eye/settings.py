@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "dashboard.context_processors.dashboards",
             ],
         },
     },
@@ -222,15 +223,26 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.FileSystemFinder",
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
-    "dashboard.staticfiles.PlotlyFinder",  # plotly.min.js from the installed plotly package
 ]
-STATIC_ROOT = VAR_DIR / "staticfiles"
-STATIC_ROOT.mkdir(exist_ok=True)  # whitenoise warns on every request while it is missing
+# Which plotly.js the dashboards load: "partial" (default) serves the partial bundles committed
+# under static/vendor/plotly/ (only the trace types charts.py draws); "full" serves the plotly
+# package's own 4.8 MB plotly.min.js (to draw other trace types, or to measure the difference).
+PLOTLY_BUNDLE = env.str("PLOTLY_BUNDLE", default="partial")
+if PLOTLY_BUNDLE not in ("partial", "full"):
+    raise ValueError("PLOTLY_BUNDLE must be partial or full")
+if PLOTLY_BUNDLE == "full":
+    STATICFILES_FINDERS.append("dashboard.staticfiles.PlotlyFinder")
+STATIC_ROOT = Path(env.str("STATIC_ROOT", default=str(VAR_DIR / "staticfiles")))
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns on every request while it is missing
+# collectstatic (run by `manage.py up`, bin/test and the Dockerfile) writes content-hashed names
+# plus gzip copies; whitenoise serves those with a one-year immutable cache (see the_eye/storage.py).
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "the_eye.storage.StaticStorage"},
 }
-# Serve straight from the finders when collectstatic has not run (tests, development).
+# Before collectstatic has run (development), pages fall back to the plain names, which whitenoise
+# serves straight from the finders with a short cache.
+WHITENOISE_MANIFEST_STRICT = False
 WHITENOISE_USE_FINDERS = True
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))

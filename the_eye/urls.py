@@ -18,6 +18,7 @@ urlpatterns = [
     path("django-rq/", include("django_rq.urls")),
     path("api/", include("events.api.urls")),
     path("api/", include("progress.api.urls")),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("dashboard/", include("dashboard.urls")),
     path("api/stats/", stats_api.StatsView.as_view(), name="stats"),

@@ -1,17 +1,26 @@
-"""Site-wide pages: the home page and the health check."""
+"""Site-wide pages: the home page, the log-in page and the health check."""
 
 from __future__ import annotations
 
 import django_rq
+from django.contrib.auth import views as auth_views
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from redis.exceptions import RedisError
 
+from dashboard.views import home_url_for
 from events.jobs import QUEUE
 from events.models import Site
 from the_eye import queues
+
+
+class LoginView(auth_views.LoginView):
+    """Django's log-in page; without a `next`, staff and the content team land on their dashboards."""
+
+    def get_default_redirect_url(self) -> str:
+        return home_url_for(self.request.user) or super().get_default_redirect_url()
 
 
 def home(request: HttpRequest) -> HttpResponse:

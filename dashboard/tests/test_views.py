@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import gzip
 import io
+import re
 
 import pytest
 from django.contrib.auth.models import Group
@@ -49,9 +51,47 @@ def test_a_signed_in_learner_is_refused(client, site, django_user_model, url):
     assert client.get(url).status_code == 403
 
 
-@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("url", URLS[1:])
 def test_the_content_team_sees_the_courses_page_only(content_client, site, url):
     assert content_client.get(url).status_code == (200 if url.endswith("/courses/") else 403)
+
+
+def test_the_content_team_is_taken_from_the_dashboards_address_to_courses(content_client, site):
+    response = content_client.get("/dashboard/?period=30d")
+    assert response.status_code == 302 and response["Location"] == "/dashboard/courses/?period=30d"
+
+
+def test_the_content_team_has_a_dashboards_link_and_a_styled_403_with_the_nav(content_client, site):
+    assert 'href="/dashboard/courses/">Dashboards</a>' in content_client.get("/my-learning/").content.decode()
+    response = content_client.get("/dashboard/pages/")
+    body = response.content.decode()
+    assert response.status_code == 403
+    assert "You may not open this page" in body and 'class="topbar"' in body
+
+
+def test_an_unknown_page_is_a_styled_404_with_the_nav(client, site):
+    response = client.get("/no-such-page/")
+    body = response.content.decode()
+    assert response.status_code == 404
+    assert "There is no page here" in body and 'class="topbar"' in body
+
+
+@pytest.mark.parametrize(
+    ("username", "groups", "staff", "landing"),
+    [
+        ("boss", [], True, "/dashboard/"),
+        ("editor", ["Content team"], False, "/dashboard/courses/"),
+        ("pupil", [], False, "/"),
+    ],
+)
+def test_after_logging_in_each_kind_of_user_lands_on_their_own_start_page(
+    client, site, django_user_model, username, groups, staff, landing
+):
+    user = django_user_model.objects.create_user(username, password="a-long-pass-123", is_staff=staff)
+    for name in groups:
+        user.groups.add(Group.objects.get_or_create(name=name)[0])
+    response = client.post("/accounts/login/", {"username": username, "password": "a-long-pass-123"})
+    assert response.status_code == 302 and response["Location"] == landing
 
 
 def test_the_content_team_cannot_read_the_stats_api(content_client, site):
@@ -63,19 +103,26 @@ def test_staff_see_every_page_with_the_filter_bar_and_plotly_from_our_static_fil
     response = staff_client.get(url)
     body = response.content.decode()
     assert response.status_code == 200
-    assert 'class="filter-bar"' in body and "/static/vendor/plotly.min.js" in body
+    bundle = "plotly-geo.min" if url.endswith("/geography/") else "plotly-basic.min"
+    assert 'class="filter-bar"' in body and f"/static/vendor/plotly/{bundle}." in body
     assert "cdn.plot.ly" not in body
     assert "Plotly.newPlot" in body
 
 
-def test_the_plotly_script_is_served_by_our_site(staff_client, site):
-    response = staff_client.get("/static/vendor/plotly.min.js")
+def test_the_plotly_script_is_served_by_our_site_compressed_and_cached_for_a_year(staff_client, site):
+    body = staff_client.get("/dashboard/").content.decode()
+    script = re.search(r'src="(/static/vendor/plotly/plotly-basic\.min\.[0-9a-f]{12}\.js)"', body)
+    assert script, "the page names the content-hashed bundle"
+    response = staff_client.get(script.group(1), headers={"Accept-Encoding": "gzip"})
     assert response.status_code == 200
-    assert b"plotly" in b"".join(response.streaming_content)[:2000].lower()
+    assert response["Content-Encoding"] == "gzip"
+    assert "immutable" in response["Cache-Control"] and "max-age=315360000" in response["Cache-Control"]
+    assert gzip.decompress(b"".join(response.streaming_content))[:200].lower().count(b"plotly") >= 1
 
 
 def test_an_evil_path_is_shown_escaped_in_tables(staff_client, traffic):
-    body = staff_client.get("/dashboard/pages/?period=7d").content.decode()
+    # <wbr> marks where a long path may wrap; it is not part of the text.
+    body = staff_client.get("/dashboard/pages/?period=7d").content.decode().replace("<wbr>", "")
     assert "<script>window.__xss" not in body and '<img src=x onerror="window.__xss' not in body
     assert "&lt;script&gt;window.__xss=1&lt;/script&gt;" in body
 
@@ -121,17 +168,17 @@ def test_an_unknown_export_table_is_a_400(staff_client, site):
 
 
 # Queries per page with the known fixture: session + user lookups, the site, then the page's
-# aggregates. A change here means a page started looping or lost a rollup.
+# aggregates, then the filter bar's choosers (one rollup query). A change here means a page started looping or lost a rollup.
 QUERY_COUNTS = {
-    "/dashboard/": 12,
-    "/dashboard/pages/": 10,
-    "/dashboard/sources/": 8,
-    "/dashboard/audience/": 11,
-    "/dashboard/geography/": 9,
-    "/dashboard/realtime/": 7,
-    "/dashboard/visitors/": 7,
+    "/dashboard/": 13,
+    "/dashboard/pages/": 11,
+    "/dashboard/sources/": 9,
+    "/dashboard/audience/": 12,
+    "/dashboard/geography/": 10,
+    "/dashboard/realtime/": 8,
+    "/dashboard/visitors/": 8,
     "/dashboard/courses/": 11,
-    "/dashboard/quality/": 6,
+    "/dashboard/quality/": 7,
 }
 
 
@@ -143,7 +190,7 @@ def test_each_page_runs_a_fixed_number_of_queries(staff_client, traffic, url):
 
 
 def test_the_visitors_page_shows_one_visitors_journey_in_order(staff_client, traffic):
-    body = staff_client.get("/dashboard/visitors/?period=7d&visitor=v1").content.decode()
+    body = staff_client.get("/dashboard/visitors/?period=7d&visitor=v1").content.decode().replace("<wbr>", "")
     journey = body[body.index("Journey of visitor v1") :]
     assert journey.index("/tutorial-search/") < journey.index("/watch/Python/Loops/Hindi/")
 
@@ -262,3 +309,38 @@ def test_the_courses_page_and_my_learning_give_the_same_course_progress_for_the_
     assert row["Completion of started tutorials"] == "70.0%"
     expected_meera = 1 / 4 if credit_across_languages else 0.0
     assert shown == {"asha": 0.75, "ravi": 1.0, "meera": expected_meera, "dev": 0.0}
+
+
+def test_filters_offer_the_values_in_the_range_and_show_active_ones_as_removable_chips(staff_client, traffic):
+    body = staff_client.get("/dashboard/?period=7d&country=IN&device_type=mobile").content.decode()
+    assert '<option value="IN" selected>India</option>' in body and '<option value="GB">' in body
+    assert 'class="chip"' in body and "Country: <strong>India</strong>" in body
+    remove = re.search(r'Country: <strong>India</strong> <a href="([^"]+)"', body).group(1)
+    assert "country=" not in remove and "device_type=mobile" in remove
+    assert "Nothing in this range has" not in body
+
+
+def test_a_filter_that_matches_nothing_in_the_range_says_so(staff_client, traffic):
+    body = staff_client.get("/dashboard/?period=7d&country=INDIA").content.decode()
+    assert "Nothing in this range has country “INDIA”" in body
+    assert 'class="chip empty"' in body
+
+
+def test_the_content_team_picks_the_tutorial_of_the_retention_curve(content_client, site):
+    import io as text_io
+
+    from progress.demo import load_demo
+
+    from progress.models import Progress
+
+    load_demo(stdout=text_io.StringIO())
+    body = content_client.get("/dashboard/courses/?period=7d").content.decode()
+    options = re.findall(r'<option value="(\d+\|[^"]+)"( selected)?>', body)
+    assert len(options) >= 2 and options[0][1] == " selected"  # the most watched is shown first
+    other = options[1][0]
+    picked = content_client.get("/dashboard/courses/", {"period": "7d", "tutorial": other}).content.decode()
+    tutorial_id, language = other.split("|")
+    title = Progress.objects.filter(tutorial_id=tutorial_id, language=language).first().tutorial.title
+    assert f'<option value="{other}" selected>' in picked
+    assert f"Audience retention: {title} ({language})" in picked
+    assert '<input type="hidden" name="period" value="7d">' in picked

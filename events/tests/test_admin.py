@@ -140,3 +140,58 @@ def test_a_sites_page_shows_the_tracker_tag_its_privacy_settings_need(admin_clie
         f"&lt;script defer src=&quot;http://testserver/static/the_eye/tracker.js&quot; data-site=&quot;{site.site_id}&quot; "
         f"data-cookieless data-respect-dnt&gt;&lt;/script&gt;"
     ) in html
+
+
+def site_form(**changes):
+    data = {"name": "Spoken Tutorial", "allowed_origins": "", "ip_privacy": "anonymised", "allow_custom_events": "on"}
+    data.update(changes)
+    return data
+
+
+@pytest.mark.django_db
+def test_allowed_origins_are_edited_one_per_line_and_stored_as_a_list(admin_client, site):
+    response = admin_client.post(
+        f"/admin/events/site/{site.pk}/change/",
+        site_form(
+            allowed_origins="https://spoken-tutorial.org/\r\n\r\n  http://localhost:8000\r\nhttps://spoken-tutorial.org"
+        ),
+    )
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.allowed_origins == ["https://spoken-tutorial.org", "http://localhost:8000"]
+    page = admin_client.get(f"/admin/events/site/{site.pk}/change/").content.decode()
+    assert "https://spoken-tutorial.org\nhttp://localhost:8000</textarea>" in page
+
+
+@pytest.mark.django_db
+def test_a_line_that_is_not_an_origin_is_refused_by_name_and_nothing_is_saved(admin_client, site):
+    before = list(site.allowed_origins)
+    response = admin_client.post(
+        f"/admin/events/site/{site.pk}/change/",
+        site_form(allowed_origins="https://ok.example.org\nspoken-tutorial.org\nhttps://x.org/watch/"),
+    )
+    assert response.status_code == 200
+    error = " ".join(response.context["adminform"].form.errors["allowed_origins"])
+    assert "spoken-tutorial.org" in error and "https://x.org/watch" in error and "ok.example.org" not in error
+    site.refresh_from_db()
+    assert site.allowed_origins == before
+
+
+@pytest.mark.django_db
+def test_the_site_form_reads_ip_privacy_and_respect_dnt(admin_client, site):
+    page = admin_client.get(f"/admin/events/site/{site.pk}/change/").content.decode()
+    assert ">IP privacy:</label>" in page and ">Respect DNT</label>" in page
+    assert "Ip privacy" not in page and "Respect dnt" not in admin_client.get("/admin/events/site/").content.decode()
+
+
+@pytest.mark.django_db
+def test_the_event_list_shows_the_newest_event_first(admin_client, site):
+    for n, day in enumerate(("2024-01-01", "2024-03-01", "2024-02-01")):
+        ingest.accept(
+            site=site,
+            payload=[page_view(session_id=f"s{n}", timestamp=f"{day} 10:00:00.000000")],
+            sender=ingest.Sender(),
+            direct=True,
+        )
+    page = admin_client.get("/admin/events/event/").content.decode()
+    assert page.index(">s1<") < page.index(">s2<") < page.index(">s0<")

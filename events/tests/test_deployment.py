@@ -12,7 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 # Compose builds these from its own services instead of passing the operator's value through.
-SET_BY_COMPOSE = {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT"}
+SET_BY_COMPOSE = {"DATABASE_URL", "REDIS_URL", "MEDIA_ROOT", "STATIC_ROOT"}
 # Read by commands (`manage.py up`) on the host; meaningless inside a container.
 HOST_ONLY = {"HOST", "PORT"}
 

@@ -2,7 +2,7 @@
 // or the period is already custom, so "7D" stays a rolling period when bookmarked.
 document.addEventListener("DOMContentLoaded", function () {
   var form = document.querySelector("form.filter-bar");
-  if (form) {
+  if (form && form.querySelector("input[name=period]")) {
     form.addEventListener("submit", function () {
       var period = form.querySelector("input[name=period]");
       var changed = false;

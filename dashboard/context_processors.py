@@ -1,0 +1,16 @@
+"""Template context for every page: where the signed-in user's dashboards are, if anywhere."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+
+from dashboard.views import home_url_for
+
+
+def dashboards(request: HttpRequest) -> dict:
+    """`dashboard_home`: the first dashboard this user may open, or "" (checked only when shown)."""
+
+    def home() -> str:
+        return home_url_for(request.user) or ""
+
+    return {"dashboard_home": home}
