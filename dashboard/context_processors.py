@@ -11,6 +11,8 @@ def dashboards(request: HttpRequest) -> dict:
     """`dashboard_home`: the first dashboard this user may open, or "" (checked only when shown)."""
 
     def home() -> str:
-        return home_url_for(request.user) or ""
+        # Pages answered before authentication ran (a 400 from the_eye.guards) have no user.
+        user = getattr(request, "user", None)
+        return (home_url_for(user) or "") if user is not None else ""
 
     return {"dashboard_home": home}

@@ -184,12 +184,13 @@ def test_the_learner_pages_use_a_fixed_number_of_queries_whatever_the_number_of_
     for v in bash:
         tracking.record_heartbeat(learner=user, video=v, heartbeat=beat((0, 20)))
     client = logged_in(user)
-    # session, user, courses, languages, tutorials, videos, the learner's progress, and the nav's
-    # group check (a Content team member gets a Dashboards link)
-    with django_assert_num_queries(8):
+    # session, user, courses, languages, tutorials, videos, the learner's progress, the default
+    # site for the page's tracker tag, and the nav's group check (a Content team member gets a
+    # Dashboards link)
+    with django_assert_num_queries(9):
         client.get("/tutorial-search/", {"course": "BASH", "language": "English"})
-    # session, user, video; visit: savepoint, get-or-create, lock, count, read back, release, the
-    # default site for its event; state: progress; playlist: tutorials, videos, progress; languages;
-    # the nav's group check
+    # session, user, video; visit: savepoint, get-or-create, lock, count, read back, release; state:
+    # progress; playlist: tutorials, videos, progress; languages; the default site for the page's
+    # tracker tag; the nav's group check
     with django_assert_num_queries(16):
         client.get("/watch/BASH/Loops/English/")
