@@ -16,6 +16,16 @@ import pytest
 
 from events.tests.test_validation import page_view
 
+
+@pytest.fixture(autouse=True)
+def fresh_rate_counters():
+    """Rate counters live in the shared cache for a minute or more: start each test at zero, or
+    the requests of earlier tests from the same test address count against this one."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 ROOT = Path(__file__).resolve().parents[2]
 # The production block of README "Production settings" and .env.example.
 PRODUCTION = {
