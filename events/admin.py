@@ -29,6 +29,7 @@ class SiteForm(forms.ModelForm):
             "cookieless",
             "respect_dnt",
             "collect_geolocation",
+            "require_consent",
             "retention_days",
         ]
 
