@@ -100,6 +100,7 @@ class Site(models.Model):
     )
     require_consent = models.BooleanField(
         default=False,
+        db_default=False,  # like `domains`: code that predates the column can still create sites
         help_text="The tracker records, sends and stores nothing until the page calls theEye.consent(true).",
     )
     retention_days = models.PositiveIntegerField(
