@@ -81,8 +81,13 @@ def run_worker(queue) -> Callable[[], int]:
 def site(db):
     from events.sites import create_site
 
+    # Visitors by the client's visitor id (a cookie), as most tests expect; new sites are cookieless.
     return create_site(
-        name="Test site", default=True, allowed_origins=["http://localhost:8123"], allow_custom_events=False
+        name="Test site",
+        default=True,
+        allowed_origins=["http://localhost:8123"],
+        allow_custom_events=False,
+        cookieless=False,
     )
 
 

@@ -88,6 +88,7 @@ class SiteForm(forms.ModelForm):
             "cookieless",
             "respect_dnt",
             "collect_geolocation",
+            "require_consent",
             "retention_days",
         ]
         labels = {"ip_privacy": "IP privacy", "respect_dnt": "Respect DNT"}

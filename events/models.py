@@ -88,13 +88,20 @@ class Site(models.Model):
     )
     ip_privacy = models.CharField(max_length=16, choices=IpPrivacy.choices, default=IpPrivacy.ANONYMISED)
     cookieless = models.BooleanField(
-        default=False, help_text="Identify visitors by a daily-rotated hash instead of a cookie."
+        default=True,
+        help_text="Identify visitors by a daily-rotated hash instead of a cookie (new sites: on unless chosen "
+        "otherwise).",
     )
     respect_dnt = models.BooleanField(
         default=False, help_text="The tracker sends nothing when Do Not Track or GPC is set."
     )
     collect_geolocation = models.BooleanField(
         default=False, help_text="The tracker asks visitors for their precise position (opt-in)."
+    )
+    require_consent = models.BooleanField(
+        default=False,
+        db_default=False,  # like `domains`: code that predates the column can still create sites
+        help_text="The tracker records, sends and stores nothing until the page calls theEye.consent(true).",
     )
     retention_days = models.PositiveIntegerField(
         "keep raw events for (days)",
@@ -134,6 +141,7 @@ class Site(models.Model):
             (self.cookieless, "data-cookieless"),
             (self.respect_dnt, "data-respect-dnt"),
             (self.collect_geolocation, "data-geolocation"),
+            (self.require_consent, "data-require-consent"),
         ]
         options += [attribute for wanted, attribute in flags if wanted]
         return f'<script defer src="{collector.rstrip("/")}/static/the_eye/tracker.js" {" ".join(options)}></script>'

@@ -123,6 +123,9 @@ def save_site(*, site: Site, default: bool | None = None) -> Site:
 def create_site(*, name: str, default: bool = False, **fields: Any) -> Site:
     """Create a site named `name` with any other `Site` fields; see `save_site` for `default`.
 
+    Unless `cookieless=False` is passed the site is cookieless (the model's default): its visitors
+    are counted by a daily-rotated hash, and the tracker sets no visitor cookie.
+
     The new site has no server key yet: call `site.rotate_server_key()` to make one (shown once).
     """
     return save_site(site=Site(name=name, **fields), default=default)

@@ -238,6 +238,9 @@ def demo_site() -> Site:
             name=SITE_NAME,
             default=True,
             allowed_origins=["http://localhost:8000", "http://127.0.0.1:8000", f"https://{HOST}"],
+            # The generated traffic carries visitor ids as the tracker's cookie would; a cookieless
+            # site would fold its many visitors into the few (IP, user agent) pairs it uses.
+            cookieless=False,
         )
         site.rotate_server_key()
     return site

@@ -124,6 +124,7 @@ class HostSite(_Server):
 class _ForwardingHandler(_QuietHandler):
     def _forward(self) -> None:
         owner: ForwardingProxy = self.server.owner  # type: ignore[attr-defined]
+        owner.requests.append(f"{self.command} {self.path}")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else None
         headers = {name: value for name, value in self.headers.items() if name.lower() not in HOP_BY_HOP}
@@ -156,6 +157,7 @@ class ForwardingProxy(_Server):
         super().__init__()
         self.upstream = urlsplit(upstream)
         self.client_ip = client_ip
+        self.requests: list[str] = []  # "METHOD /path" of every request forwarded, in order
 
     @property
     def url(self) -> str:

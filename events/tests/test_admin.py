@@ -133,12 +133,12 @@ def test_staff_without_permissions_cannot_see_events_in_admin(client, staff_user
 
 @pytest.mark.django_db
 def test_a_sites_page_shows_the_tracker_tag_its_privacy_settings_need(admin_client, site):
-    site.cookieless = site.respect_dnt = True
+    site.cookieless = site.respect_dnt = site.require_consent = True
     site.save()
     html = admin_client.get(f"/admin/events/site/{site.pk}/change/").content.decode()
     assert (
         f"&lt;script defer src=&quot;http://testserver/static/the_eye/tracker.js&quot; data-site=&quot;{site.site_id}&quot; "
-        f"data-cookieless data-respect-dnt&gt;&lt;/script&gt;"
+        f"data-cookieless data-respect-dnt data-require-consent&gt;&lt;/script&gt;"
     ) in html
 
 
@@ -195,3 +195,16 @@ def test_the_event_list_shows_the_newest_event_first(admin_client, site):
         )
     page = admin_client.get("/admin/events/event/").content.decode()
     assert page.index(">s1<") < page.index(">s2<") < page.index(">s0<")
+
+
+@pytest.mark.django_db
+def test_the_add_site_form_starts_cookieless_and_the_admin_can_choose_cookies_and_consent(admin_client):
+    form = admin_client.get("/admin/events/site/add/").context["adminform"].form
+    assert form["cookieless"].initial is True and form["require_consent"].initial is False
+    admin_client.post(
+        "/admin/events/site/add/",
+        # An unticked box is absent from a post: this admin unticks "cookieless".
+        {"name": "With cookies", "allowed_origins": "[]", "ip_privacy": "anonymised", "require_consent": "on"},
+    )
+    site = Site.objects.get(name="With cookies")
+    assert site.cookieless is False and site.require_consent is True

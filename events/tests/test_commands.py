@@ -63,6 +63,23 @@ def test_create_site_default_flag_moves_the_default_and_a_bad_origin_is_refused(
 
 
 @pytest.mark.django_db
+def test_create_site_makes_a_cookieless_site_unless_asked_for_cookies_and_can_require_consent():
+    def created(*options: str) -> Site:
+        output = run("create_site", "Learn", *options)
+        found = re.search(r"site id:\s+(\S+)", output)
+        assert found, output
+        return Site.objects.get(site_id=found.group(1))
+
+    plain = created()
+    assert plain.cookieless is True and plain.require_consent is False
+    assert "data-cookieless" in plain.tracker_tag(collector="https://eye.example.org")
+    with_cookies = created("--cookies", "--require-consent")
+    assert with_cookies.cookieless is False and with_cookies.require_consent is True
+    tag = with_cookies.tracker_tag(collector="https://eye.example.org")
+    assert "data-cookieless" not in tag and "data-require-consent" in tag
+
+
+@pytest.mark.django_db
 def test_requeue_failed_events_puts_failed_batches_back_and_the_worker_stores_them(site, queue, run_worker, settings):
     settings.EVENTS_JOB_RETRY_INTERVALS = []
     missing_pk = site.pk + 1000

@@ -34,7 +34,8 @@ def host(transactional_db, live_server, settings, queue):
     `live_server` is requested first so the collector's own middleware stack is built before
     the middleware is added to the (shared) settings.
     """
-    site = create_site(name="Host site", ip_privacy=IpPrivacy.RAW, allow_custom_events=False)
+    # Its visitors are counted by the middleware's cookie, so not a cookieless site.
+    site = create_site(name="Host site", ip_privacy=IpPrivacy.RAW, allow_custom_events=False, cookieless=False)
     key = site.rotate_server_key()
     settings.ROOT_URLCONF = "events.tests.host_site"
     # Where the README advises: right after SecurityMiddleware, before WhiteNoise and the rest.

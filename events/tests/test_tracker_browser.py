@@ -29,7 +29,11 @@ COURSE = "/courses/python/"
 LESSON = "/courses/python/lesson-1/"
 
 
-def page(*, collector: str, site: Site, exit_url: str, options: str = "") -> str:
+def page(*, collector: str, site: Site, exit_url: str, options: str = "", tag: str = "") -> str:
+    tag = (
+        tag
+        or f'<script defer src="{collector}/static/the_eye/tracker.js" data-site="{site.site_id}" {options}></script>'
+    )
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Python 3.4.3 — Spoken Tutorial</title>
 <style>
@@ -40,7 +44,7 @@ def page(*, collector: str, site: Site, exit_url: str, options: str = "") -> str
   button {{ font-size: 16px; padding: 8px 18px; background: #f28c28; color: #fff; border: 0; border-radius: 4px; }}
   code {{ background: #eef2f5; padding: 2px 4px; }}
 </style>
-<script defer src="{collector}/static/the_eye/tracker.js" data-site="{site.site_id}" {options}></script>
+{tag}
 </head><body>
 <header>Spoken Tutorial · IIT Bombay</header>
 <main>
@@ -63,22 +67,30 @@ def host():
 
 
 @pytest.fixture
-def collector(live_server, settings):
+def proxy(live_server, settings):
     # One proxy in front of the collector: its X-Forwarded-For names the visitor.
     settings.TRUSTED_PROXY_COUNT = 1
     with ForwardingProxy(upstream=live_server.url, client_ip=VISITOR_IP) as proxy:
-        yield proxy.url
+        yield proxy
+
+
+@pytest.fixture
+def collector(proxy):
+    return proxy.url
 
 
 @pytest.fixture
 def tracked_site(host):
-    return create_site(name="Spoken Tutorial", allowed_origins=[host.origin()], allow_custom_events=True)
+    # A site that counts visitors by the tracker's cookie (new sites are cookieless by default).
+    return create_site(
+        name="Spoken Tutorial", allowed_origins=[host.origin()], allow_custom_events=True, cookieless=False
+    )
 
 
-def serve(host: HostSite, *, collector: str, site: Site, options: str = "") -> None:
+def serve(host: HostSite, *, collector: str, site: Site, options: str = "", tag: str = "") -> None:
     exit_url = host.url("/docs/", host="127.0.0.1")  # another host name: an exit link
     for path in (COURSE, LESSON):
-        host.pages[path] = page(collector=collector, site=site, exit_url=exit_url, options=options)
+        host.pages[path] = page(collector=collector, site=site, exit_url=exit_url, options=options, tag=tag)
     host.pages["/docs/"] = "<!doctype html><title>Docs</title><h1>Another site</h1>"
 
 
@@ -274,3 +286,49 @@ def test_a_cookieless_tag_sets_no_cookie_and_a_respect_dnt_tag_sends_nothing_und
     run_worker()
     assert not Event.objects.filter(path__startswith="/dnt/").exists()
     assert Event.objects.filter(path="/cookieless/", name="page_view").count() == 1
+
+
+OURS = """return {
+  cookie: document.cookie,
+  stored: Object.keys(localStorage).concat(Object.keys(sessionStorage)).filter(k => k.startsWith('_theEye')),
+  ids: theEye.ids(),
+}"""
+
+
+def test_a_consent_tag_records_and_stores_nothing_before_consent_and_forgets_the_visitor_when_it_is_withdrawn(
+    browser, host, proxy, collector, tracked_site, run_worker
+):
+    tracked_site.require_consent = True
+    tracked_site.save()
+    tag = tracked_site.tracker_tag(collector=collector)
+    assert "data-require-consent" in tag
+    serve(host, collector=collector, site=tracked_site, tag=tag)
+    open_page(browser, host.url(COURSE))
+
+    # Before consent: a custom event, an SPA navigation, a tracked click and a page hide make nothing.
+    browser.execute_script(f"theEye.track('before_consent'); history.pushState({{}}, '', '{LESSON}')")
+    browser.find_element(By.ID, "enrol").click()
+    browser.execute_script("dispatchEvent(new Event('pagehide')); dispatchEvent(new Event('online'))")
+    assert browser.execute_script(OURS) == {"cookie": "", "stored": [], "ids": {}}
+    assert not [r for r in proxy.requests if r.startswith("POST")]
+
+    # Consent: the page being shown now is recorded, with the visitor cookie set from then on.
+    browser.execute_script("theEye.consent(true)")
+    wait_for(run_worker, lambda: Event.objects.filter(name="page_view").exists(), what="the page view after consent")
+    given = browser.execute_script(OURS)
+    visitor = given["ids"]["visitor_id"]
+    assert given["cookie"] == f"_theEye_v={visitor}"
+    assert "_theEye_s" in given["stored"]
+    view = Event.objects.get()
+    assert (view.name, view.path, view.visitor_id) == ("page_view", LESSON, visitor)
+
+    # Withdrawn: the cookie and every stored item go, and nothing is sent until consent is given again.
+    browser.execute_script("theEye.consent(false); theEye.track('after_withdrawal')")
+    browser.find_element(By.ID, "enrol").click()
+    assert browser.execute_script(OURS) == {"cookie": "", "stored": [], "ids": {}}
+    browser.execute_script("theEye.consent(true)")
+    wait_for(run_worker, lambda: Event.objects.count() == 2, what="the page view after consent is given again")
+    again = Event.objects.exclude(pk=view.pk).get()
+    assert (again.name, again.path) == ("page_view", LESSON)
+    assert again.visitor_id and again.visitor_id != visitor  # the old visitor id was forgotten
+    assert len([r for r in proxy.requests if r.startswith("POST")]) == 2

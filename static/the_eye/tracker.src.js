@@ -4,34 +4,30 @@
 (function (w, d, n) {
   var me = d.currentScript;
   if (!me) return;
-  function opt(name) { return me.getAttribute('data-' + name); }
-  function on(name) { return me.hasAttribute('data-' + name); }
-  var api = opt('api') || new URL(me.src).origin + '/api/events/';
-  var site = opt('site');
-  var cookieless = on('cookieless');
-  var loc = w.location, OUT = '_theEye_out', SESSION = '_theEye_s', MAX = 300, BATCH = 50;
-
-  // Do Not Track / Global Privacy Control, when the site asks to honour them: send nothing.
-  if (on('respect-dnt') && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl)) {
-    w.theEye = { track: function () {}, ids: function () { return {}; } };
-    return;
-  }
-
-  // Storage may be missing or throw (privacy modes, blocked cookies): keep working in memory.
-  var local, tab, memory = {};
+  var tag = me.dataset, // the tag's data-* attributes: data-respect-dnt is tag.respectDnt
+    api = tag.api || new URL(me.src).origin + '/api/events/', site = tag.site, cookieless = 'cookieless' in tag,
+    loc = w.location, OUT = '_theEye_out', SESSION = '_theEye_s', GEO = '_theEye_geo',
+    // Nothing is recorded, sent or stored (no cookie, no storage) while `allowed` is false: before
+    // theEye.consent(true) on a data-require-consent tag, after theEye.consent(false), and always
+    // under Do Not Track / Global Privacy Control when the site asks to honour them.
+    allowed = 0, dnt = 'respectDnt' in tag && (n.doNotTrack == '1' || w.doNotTrack == '1' || n.globalPrivacyControl),
+    // Storage may be missing or throw (privacy modes, blocked cookies): keep working in memory.
+    local, tab, memory = {},
+    // visitor: the id in our first-party cookie (set in consent); geo: the position, if allowed.
+    visitor, geo, referrer = d.referrer, page;
   try { local = w.localStorage; tab = w.sessionStorage; } catch (e) {}
   function get(store, key) {
     try { return JSON.parse(store.getItem(key)); } catch (e) { return memory[key]; }
   }
   function put(store, key, value) {
+    if (!allowed) return; // the one place that writes storage
     memory[key] = value;
     try { store.setItem(key, JSON.stringify(value)); } catch (e) {}
   }
 
   function uuid() {
-    var c = w.crypto, b, hex = '', i;
-    if (c.randomUUID) return c.randomUUID(); // only in secure contexts (https, localhost)
-    b = c.getRandomValues(new Uint8Array(16));
+    // Not crypto.randomUUID: it exists only in secure contexts (https, localhost).
+    var b = w.crypto.getRandomValues(new Uint8Array(16)), hex = '', i;
     b[6] = b[6] & 15 | 64; // version 4
     b[8] = b[8] & 63 | 128; // RFC 4122 variant
     for (i = 0; i < 16; i++) hex += (b[i] + 256).toString(16).slice(1);
@@ -47,24 +43,6 @@
     return s.id;
   }
 
-  // The visitor: a first-party cookie of the host site, renewed for 6 months on every visit.
-  var visitor;
-  if (!cookieless) {
-    visitor = (d.cookie.match(/(?:^|; )_theEye_v=([\w-]+)/) || [])[1] || uuid();
-    d.cookie = '_theEye_v=' + visitor + ';path=/;max-age=15552000;samesite=lax' +
-      (loc.protocol == 'https:' ? ';secure' : '');
-  }
-
-  // Precise position, only where the site asks and the visitor agrees; kept for the tab.
-  var geo = get(tab, '_theEye_geo');
-  if (on('geolocation') && !geo && n.geolocation) {
-    n.geolocation.getCurrentPosition(function (p) {
-      geo = { latitude: p.coords.latitude, longitude: p.coords.longitude, accuracy: p.coords.accuracy };
-      put(tab, '_theEye_geo', geo);
-    }, function () {});
-  }
-
-  var referrer = d.referrer, page;
   function make(category, name, data, href) {
     var u = new URL(href || loc.href);
     return {
@@ -83,27 +61,28 @@
     put(local, OUT, outbox().filter(function (e) { return ids.indexOf(e.id) < 0; }));
   }
   var flying = {};
-  function send(e, hiding) {
-    put(local, OUT, outbox().concat([e]).slice(-MAX));
+  function send(category, name, data, hiding, href) {
+    if (!allowed) return; // dropped, not queued: nothing may be kept before consent
+    put(local, OUT, outbox().concat([make(category, name, data, href)]).slice(-300)); // the newest 300
     flush(hiding);
   }
   function flush(hiding) {
-    if (n.onLine === false) return; // the 'online' event flushes again
-    var batch = outbox().filter(function (e) { return !flying[e.id]; }).slice(0, BATCH);
-    var ids = batch.map(function (e) { return e.id; }), body = JSON.stringify(batch);
+    if (!allowed || n.onLine == 0) return; // the 'online' event flushes again
+    var batch = outbox().filter(function (e) { return !flying[e.id]; }).slice(0, 50), // 50 a request
+      ids = batch.map(function (e) { return e.id; }), body = JSON.stringify(batch);
     if (!batch.length) return;
     // A page being hidden may never run another line: hand the batch to the browser.
     if (hiding && n.sendBeacon && n.sendBeacon(api, body)) return drop(ids);
     ids.forEach(function (id) { flying[id] = 1; });
     // text/plain and no credentials: a simple request, so no preflight and no cookies of ours.
-    fetch(api, { method: 'POST', body: body, keepalive: true, credentials: 'omit' })
+    fetch(api, { method: 'POST', body: body, keepalive: 1, credentials: 'omit' })
       .then(function (r) {
         // 5xx, 408, 429: try again later. Any other answer is final: a 400 names the bad events
         // (drop those, resend the rest); a 2xx or another 4xx settles the whole batch.
         if (r.status < 500 && r.status != 408 && r.status != 429) return r.json().then(function (answer) {
           var bad = (answer.errors || []).filter(function (x) { return x.index != null; });
           drop(bad.length ? bad.map(function (x) { return ids[x.index]; }) : ids);
-          return true;
+          return 1;
         });
       })
       .catch(function () {})
@@ -121,31 +100,31 @@
     var seconds = Math.min(Math.round(engaged / 100) / 10, 86400);
     if (seconds && page) {
       engaged = 0;
-      send(make('page_interaction', 'engagement', { engaged_seconds: seconds }, page), hiding);
+      send('page_interaction', 'engagement', { engaged_seconds: seconds }, hiding, page);
     }
   }
   function hide() { report(1); flush(1); }
 
   function pageview() {
     var href = loc.href.split('#')[0];
-    if (href == page) return; // replaceState of the same page, or a hash change
+    if (!allowed || href == page) return; // replaceState of the same page, or a hash change
     if (page) {
       report();
       referrer = page;
     }
     page = href;
-    send(make('page_interaction', 'page_view'));
+    send('page_interaction', 'page_view');
   }
 
   function track(name, data) {
-    if (name) send(make('custom', String(name), data && typeof data == 'object' ? data : {}));
+    if (name) send('custom', String(name), data && typeof data == 'object' ? data : {});
   }
 
   // Exit links (to another host name) and elements marked data-the-eye-event="name".
   function click(ev) {
     if (ev.type == 'auxclick' && ev.button != 1) return; // middle click opens a link; right click does not
-    var t = ev.target, a = t.closest && t.closest('a[href]'), el = t.closest && t.closest('[data-the-eye-event]');
-    var props = {}, key;
+    var t = ev.target, a = t.closest && t.closest('a[href]'), el = t.closest && t.closest('[data-the-eye-event]'),
+      props = {}, key;
     if (el) {
       for (key in el.dataset) {
         if (key.indexOf('theEye') == 0 && key != 'theEyeEvent') props[key.charAt(6).toLowerCase() + key.slice(7)] = el.dataset[key];
@@ -153,7 +132,7 @@
       track(el.dataset.theEyeEvent, props);
     }
     if (a && /^https?:$/.test(a.protocol) && a.hostname != loc.hostname) {
-      send(make('page_interaction', 'exit_link', { href: a.href }), 1);
+      send('page_interaction', 'exit_link', { href: a.href }, 1);
     }
   }
 
@@ -166,19 +145,50 @@
     };
   });
   w.addEventListener('popstate', pageview);
-  d.addEventListener('click', click, true);
-  d.addEventListener('auxclick', click, true);
+  d.addEventListener('click', click, 1);
+  d.addEventListener('auxclick', click, 1);
   d.addEventListener('visibilitychange', function () { d.hidden ? hide() : shown = Date.now(); });
   w.addEventListener('pagehide', hide);
   w.addEventListener('online', function () { flush(); });
 
   // The ids this page's events carry, for the page's own scripts to attach other records to
   // the same visit (The Eye's watch page sends them with its heartbeats).
-  function ids() { return { session_id: session(), visitor_id: visitor }; }
+  function ids() { return allowed ? { session_id: session(), visitor_id: visitor } : {}; }
+
+  // theEye.consent(true) starts recording (the current page view first); theEye.consent(false)
+  // stops it and removes the visitor cookie and everything the tracker stored.
+  function consent(yes) {
+    if (!yes) {
+      allowed = page = 0; // a later consent(true) records the page view again
+      memory = {};
+      d.cookie = '_theEye_v=;path=/;max-age=0';
+      try {
+        local.removeItem(OUT); local.removeItem(SESSION); tab.removeItem(SESSION); tab.removeItem(GEO);
+      } catch (e) {}
+    } else if (!allowed && !dnt) {
+      allowed = 1;
+      // The visitor: a first-party cookie of the host site, renewed for 6 months on every visit.
+      if (!cookieless) {
+        visitor = (d.cookie.match(/(?:^|; )_theEye_v=([\w-]+)/) || [])[1] || uuid();
+        d.cookie = '_theEye_v=' + visitor + ';path=/;max-age=15552000;samesite=lax' +
+          (loc.protocol == 'https:' ? ';secure' : '');
+      }
+      // Precise position, only where the site asks and the visitor agrees; kept for the tab.
+      geo = get(tab, GEO);
+      if ('geolocation' in tag && !geo && n.geolocation) {
+        n.geolocation.getCurrentPosition(function (p) {
+          p = p.coords;
+          geo = { latitude: p.latitude, longitude: p.longitude, accuracy: p.accuracy };
+          put(tab, GEO, geo);
+        }); // a refusal or an error leaves geo empty
+      }
+      pageview(); // also sends what an earlier page left in the outbox
+    }
+  }
 
   // Calls made before this script ran: theEye.q = [[name, data], ...] (see README).
   var early = w.theEye && w.theEye.q || [];
-  w.theEye = { track: track, ids: ids };
-  pageview();
+  w.theEye = { track: track, ids: ids, consent: consent };
+  if (!('requireConsent' in tag)) consent(1);
   for (var i = 0; i < early.length; i++) track(early[i][0], early[i][1]);
 })(window, document, navigator);
