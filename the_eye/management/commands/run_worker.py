@@ -20,6 +20,7 @@ from django_rq.utils import reset_db_connections
 from django_rq.workers import get_exception_handlers
 from redis.exceptions import RedisError
 
+from events import enrichment
 from the_eye import queues
 
 log = logging.getLogger("the_eye.worker")
@@ -35,6 +36,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, queue: str, burst: bool, name: str | None, **options: Any) -> None:
         level = "WARNING" if options["verbosity"] == 0 else "INFO"
+        # Loaded here, before any fork: every job's work-horse starts warm (events.enrichment.warm).
+        enrichment.warm()
         pause = 1.0
         worker = None
         while True:
