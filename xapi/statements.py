@@ -3,8 +3,10 @@
 `store()` checks every statement of a request against the rules below (all or nothing, each broken
 rule named by its path, e.g. `[1].actor.mbox`), stores them, marks the targets of voiding
 statements, and hands each statement to `events.ingest.accept()` as an `xapi/statement` event, so
-statements count on the dashboards like every other event. A statement id already stored with the
-same content is accepted again without a second row; with different content it is a conflict (409).
+statements count on the dashboards like every other event; Video Profile statements of a
+learner about a catalogued tutorial also merge into their progress (`xapi.video`). A statement
+id already stored with the same content is accepted again without a second row; with different
+content it is a conflict (409).
 
 What the rules cover: the statement's own properties (unknown ones refused), `id` and
 `context.registration` as UUIDs, an Agent actor with exactly one identifier (`mbox` as `mailto:`,
@@ -29,6 +31,7 @@ from django.db import transaction
 from events import ingest
 from events.models import Site
 from events.validation import EventValidationError, register_event_type, required, text
+from xapi import video
 from xapi.models import Statement
 
 VERSION = "1.0.3"
@@ -297,6 +300,9 @@ def store(*, site: Site, payload: Any, statement_id: str | None = None) -> list[
             )
         Statement.objects.bulk_create(rows)
         Statement.objects.filter(site=site, pk__in=void_ids).update(voided=True)
+        for item in fresh:
+            if item.statement["id"] not in void_ids:
+                video.merge(statement=item.statement, verb=item.verb, activity=item.activity, at=item.timestamp)
         if fresh:
             try:
                 events = [_event(site=site, item=item) for item in fresh]
