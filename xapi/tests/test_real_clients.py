@@ -82,3 +82,42 @@ def test_the_python_tincan_library_saves_reads_queries_voids_and_keeps_state(liv
     assert lrs.save_state(bookmark).success
     state = lrs.retrieve_state(lesson, asha, "bookmark")
     assert state.success and json.loads(bytes(state.content.content)) == {"position": 42}
+
+
+def test_a_video_profile_session_sent_by_tincan_completes_the_tutorial_in_my_learning(live_server, client):
+    from tincan import Activity, Agent, Context, Extensions, RemoteLRS, Result, Verb
+    from tincan import Statement as TinCanStatement
+
+    from progress.models import Progress
+    from progress.tests.factories import learner, video
+
+    video(duration=40)
+    asha = learner("asha")
+    site = Site.objects.create(name="LRS", allow_custom_events=False)
+    lrs = RemoteLRS(
+        endpoint=f"{live_server.url}/xapi/", username=site.site_id, password=site.rotate_server_key(), version="1.0.3"
+    )
+    actor = Agent(account={"home_page": "https://learn.example.org", "name": "asha"})
+    watch = Activity(id="https://learn.example.org/watch/BASH/Introduction/English/")
+    profile = "https://w3id.org/xapi/video/"
+    length = Context(extensions=Extensions({profile + "extensions/length": 40}))
+
+    def said(verb: str, **result: object) -> TinCanStatement:
+        extensions = Extensions({profile + "extensions/" + k.replace("_", "-"): v for k, v in result.items()})
+        return TinCanStatement(
+            actor=actor, verb=Verb(id=verb), object=watch, result=Result(extensions=extensions), context=length
+        )
+
+    session = [
+        said("http://adlnet.gov/expapi/verbs/initialized"),
+        said(profile + "verbs/played", time=0),
+        said(profile + "verbs/paused", time=35, played_segments="0[.]35"),
+        said("http://adlnet.gov/expapi/verbs/completed", time=35, played_segments="0[.]35"),
+    ]
+    for statement in session:
+        assert lrs.save_statement(statement).success
+
+    row = Progress.objects.get(learner=asha)
+    assert row.completed and row.watched_seconds == 35 and row.last_position == 35
+    client.force_login(asha)
+    assert "1 of 1 tutorials completed" in client.get("/my-learning/").content.decode()
