@@ -1,7 +1,9 @@
 """What each dashboard page shows: numbers from `queries`, figures from `charts`, as plain data.
 
-Views render these; exports and the realtime JSON reuse the same `Table`s, so a downloaded CSV
-always holds exactly the rows on screen.
+Views render these; exports and the realtime JSON reuse the same `Table`s. Table rows hold raw
+values (counts, seconds, ratios); each column's format says how the page shows them, so an export
+writes plain numbers. Screens list the top rows of each table; an export asks the builder for every
+row (`Options.rows`).
 """
 
 from __future__ import annotations
@@ -37,6 +39,10 @@ class Card:
     lower_is_better: bool = False
 
 
+# How a column's raw values are shown on screen, and the unit an export names in its header.
+UNITS = {"seconds": "s", "clock": "s", "ratio": "ratio", "percent": "%"}
+
+
 @dataclass
 class Table:
     key: str
@@ -45,6 +51,35 @@ class Table:
     rows: list[list[Any]]
     # Optional link per row for the first cell (a URL of this site, built from safe parts).
     links: list[str | None] = field(default_factory=list)
+    # Per column: "" (as is) or a key of UNITS; shorter than `columns` means "" for the rest.
+    formats: list[str] = field(default_factory=list)
+
+    def format_of(self, column: int) -> str:
+        return self.formats[column] if column < len(self.formats) else ""
+
+    def export_columns(self) -> list[str]:
+        """Column headers naming the unit of each formatted column, e.g. "Avg. visit (s)"."""
+        units = [UNITS.get(self.format_of(i), "") for i in range(len(self.columns))]
+        return [f"{c} ({u})" if u else c for c, u in zip(self.columns, units, strict=True)]
+
+
+@dataclass(frozen=True)
+class Options:
+    """What a page is asked for besides its scope; every builder takes the same `Options`.
+
+    `rows`: how many rows each table holds (None: the short lists a screen shows; an export asks
+    for all of them). `visitor` and `tutorial` choose the journey and the retention curve.
+    """
+
+    rows: int | None = None
+    visitor: str = ""
+    tutorial: str = ""
+
+    def limit(self, on_screen: int) -> int:
+        return on_screen if self.rows is None else max(self.rows, on_screen)
+
+
+SCREEN = Options()
 
 
 @dataclass(frozen=True)
@@ -70,17 +105,37 @@ class Page:
         return next((t for t in self.tables if t.key == key), None)
 
 
-def _clock(seconds: int) -> str:
+def clock(seconds: int) -> str:
     return f"{seconds // 60}:{seconds % 60:02d}"
 
 
-def _seconds(value: float) -> str:
+def seconds_text(value: float) -> str:
     value = int(round(value))
     return f"{value // 60}m {value % 60:02d}s" if value >= 60 else f"{value}s"
 
 
-def _percent(value: float) -> str:
+def percent_text(value: float) -> str:
     return f"{100 * value:.1f}%"
+
+
+def shown(value: Any, fmt: str) -> str:
+    """A raw cell value as the page shows it in a column of format `fmt` (None: a dash)."""
+    if value is None:
+        return "—"
+    if fmt and isinstance(value, int | float) and not isinstance(value, bool):
+        if fmt == "seconds":
+            return seconds_text(value)
+        if fmt == "clock":
+            return clock(int(value))
+        if fmt == "ratio":
+            return percent_text(value)
+        if fmt == "percent":
+            return f"{value:.0f}%"
+    return str(value)
+
+
+def _round(value: float, digits: int) -> float:
+    return round(float(value), digits)
 
 
 def _visit_table(
@@ -91,9 +146,16 @@ def _visit_table(
         title=title,
         columns=[label, "Visits", "Page views", "Bounce rate", "Avg. visit"],
         rows=[
-            [show(r.value) or "(none)", r.visits, r.pageviews, _percent(r.bounce_rate), _seconds(r.visit_duration)]
+            [
+                show(r.value) or "(none)",
+                r.visits,
+                r.pageviews,
+                _round(r.bounce_rate, 4),
+                _round(r.visit_duration, 1),
+            ]
             for r in rows
         ],
+        formats=["", "", "", "ratio", "seconds"],
     )
 
 
@@ -112,7 +174,7 @@ def _bucket(moment: object, grain: str) -> str:
     return f"{moment:%Y-%m-%d %H:%M}" if grain == "hour" else moment.isoformat()  # type: ignore[attr-defined]
 
 
-def overview(scope: Scope) -> Page:
+def overview(scope: Scope, options: Options = SCREEN) -> Page:
     comparison = queries.compare(scope=scope)
     now, change = comparison.current, comparison.change
     points, grain = _trend(scope)
@@ -122,8 +184,8 @@ def overview(scope: Scope) -> Page:
         Card("Visits", f"{now.visits:,}", change("visits")),
         Card("Page views", f"{now.pageviews:,}", change("pageviews")),
         Card("Pages per visit", f"{now.pages_per_visit:.2f}", change("pages_per_visit")),
-        Card("Bounce rate", _percent(now.bounce_rate), change("bounce_rate"), lower_is_better=True),
-        Card("Avg. visit", _seconds(now.visit_duration), change("visit_duration")),
+        Card("Bounce rate", percent_text(now.bounce_rate), change("bounce_rate"), lower_is_better=True),
+        Card("Avg. visit", seconds_text(now.visit_duration), change("visit_duration")),
     ]
     split = charts.donut(
         labels=["First-time", "Returning"],
@@ -152,18 +214,19 @@ def overview(scope: Scope) -> Page:
     )
 
 
-def pages(scope: Scope) -> Page:
-    top = queries.counts_by(scope=scope, dimension="page", limit=20, with_visitors=True)
-    names = queries.counts_by(scope=scope, dimension="event_name", limit=15)
-    kinds = queries.counts_by(scope=scope, dimension="event", limit=15)
-    entries = queries.visits_by(scope=scope, dimension="entry", limit=15)
-    exits = queries.visits_by(scope=scope, dimension="exit", limit=15)
+def pages(scope: Scope, options: Options = SCREEN) -> Page:
+    top = queries.counts_by(scope=scope, dimension="page", limit=options.limit(20), with_visitors=True)
+    names = queries.counts_by(scope=scope, dimension="event_name", limit=options.limit(15))
+    kinds = queries.counts_by(scope=scope, dimension="event", limit=options.limit(15))
+    entries = queries.visits_by(scope=scope, dimension="entry", limit=options.limit(15))
+    exits = queries.visits_by(scope=scope, dimension="exit", limit=options.limit(15))
     page_table = Table(
         key="pages",
         title="Top pages",
         columns=["Page", "Views", "Unique visitors", "Avg. time"],
-        rows=[[r.value, r.count, r.visitors, _seconds(r.average_time)] for r in top],
+        rows=[[r.value, r.count, r.visitors, _round(r.average_time, 1)] for r in top],
         links=[scope.query(path=r.value) for r in top],
+        formats=["", "", "", "seconds"],
     )
     figures = [charts.render(charts.count_bars(rows=top[:10], title="Top pages by views"), div_id="top-pages")]
     if "path" in scope.filters:
@@ -188,18 +251,19 @@ def pages(scope: Scope) -> Page:
                 key="entry",
                 title="Entry pages",
                 columns=["Page", "Entries", "Bounce rate"],
-                rows=[[r.value, r.visits, _percent(r.bounce_rate)] for r in entries],
+                rows=[[r.value, r.visits, _round(r.bounce_rate, 4)] for r in entries],
+                formats=["", "", "ratio"],
             ),
             Table(key="exit", title="Exit pages", columns=["Page", "Exits"], rows=[[r.value, r.visits] for r in exits]),
         ],
     )
 
 
-def sources(scope: Scope) -> Page:
-    referrers = queries.visits_by(scope=scope, dimension="referrer", limit=20)
-    channels = queries.visits_by(scope=scope, dimension="channel", limit=10)
-    campaigns = queries.visits_by(scope=scope, dimension="utm_campaign", limit=15)
-    links = queries.counts_by(scope=scope, dimension="exit_link", limit=20)
+def sources(scope: Scope, options: Options = SCREEN) -> Page:
+    referrers = queries.visits_by(scope=scope, dimension="referrer", limit=options.limit(20))
+    channels = queries.visits_by(scope=scope, dimension="channel", limit=options.limit(10))
+    campaigns = queries.visits_by(scope=scope, dimension="utm_campaign", limit=options.limit(15))
+    links = queries.counts_by(scope=scope, dimension="exit_link", limit=options.limit(20))
     return Page(
         name="sources",
         figures=[
@@ -236,10 +300,10 @@ AUDIENCE = [
 ]
 
 
-def audience(scope: Scope) -> Page:
+def audience(scope: Scope, options: Options = SCREEN) -> Page:
     tables, figures = [], []
     for dimension, title, label in AUDIENCE:
-        rows = queries.visits_by(scope=scope, dimension=dimension, limit=10)
+        rows = queries.visits_by(scope=scope, dimension=dimension, limit=options.limit(10))
         tables.append(_visit_table(dimension, title, label, rows))
         if dimension in ("browser", "device_type", "os"):
             figures.append(
@@ -257,11 +321,11 @@ def _place(value: str) -> str:
     return ", ".join(p for p in reversed(value.split("|")) if p) or "(unknown)"
 
 
-def geography(scope: Scope) -> Page:
-    countries = queries.visits_by(scope=scope, dimension="country", limit=250)
-    regions = queries.visits_by(scope=scope, dimension="region", limit=15)
+def geography(scope: Scope, options: Options = SCREEN) -> Page:
+    countries = queries.visits_by(scope=scope, dimension="country", limit=options.limit(250))
+    regions = queries.visits_by(scope=scope, dimension="region", limit=options.limit(15))
     cities = queries.cities(scope=scope, limit=200)
-    city_rows = queries.visits_by(scope=scope, dimension="city", limit=15)
+    city_rows = queries.visits_by(scope=scope, dimension="city", limit=options.limit(15))
     return Page(
         name="geography",
         figures=[charts.render(charts.world(countries=countries, cities=cities), div_id="world")],
@@ -270,7 +334,7 @@ def geography(scope: Scope) -> Page:
                 "countries",
                 "Countries",
                 "Country",
-                countries[:20],
+                countries[: options.limit(20)],
                 lambda v: f"{charts.country_name(v)} ({v})" if v else "",
             ),
             _visit_table("regions", "Top regions", "Region", regions, _place),
@@ -279,7 +343,7 @@ def geography(scope: Scope) -> Page:
     )
 
 
-def realtime(scope: Scope) -> Page:
+def realtime(scope: Scope, options: Options = SCREEN) -> Page:
     now = activity.realtime(site=scope.site)
     return Page(
         name="realtime",
@@ -300,8 +364,9 @@ def realtime(scope: Scope) -> Page:
     )
 
 
-def visitors(scope: Scope, *, visitor: str = "") -> Page:
-    sessions = activity.recent_sessions(scope=scope)
+def visitors(scope: Scope, options: Options = SCREEN) -> Page:
+    visitor = options.visitor
+    sessions = activity.recent_sessions(scope=scope, limit=options.limit(50))
     page = Page(
         name="visitors",
         tables=[
@@ -326,7 +391,7 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
                         s.entry_path,
                         s.exit_path,
                         s.pageviews,
-                        _seconds(s.duration_seconds),
+                        s.duration_seconds,
                         s.country,
                         s.device_type,
                         s.referrer_host or s.channel,
@@ -334,6 +399,7 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
                     for s in sessions
                 ],
                 links=[scope.query(visitor=s.visitor_id or s.session_id) for s in sessions],
+                formats=["", "", "", "", "", "seconds"],
             )
         ],
     )
@@ -357,18 +423,20 @@ def visitors(scope: Scope, *, visitor: str = "") -> Page:
                         s.visit_id,
                         s.kind,
                         s.path,
-                        _seconds(s.seconds) if s.seconds is not None else "—",
+                        s.seconds,
                     ]
                     for s in steps
                 ],
+                formats=["", "", "", "", "seconds"],
             ),
         )
     return page
 
 
-def courses(scope: Scope, *, tutorial: str = "") -> Page:
-    by_views = queries.counts_by(scope=scope, dimension="course", limit=15, with_visitors=True)
-    per_language = queries.counts_by(scope=scope, dimension="course_language", limit=30)
+def courses(scope: Scope, options: Options = SCREEN) -> Page:
+    tutorial = options.tutorial
+    by_views = queries.counts_by(scope=scope, dimension="course", limit=options.limit(15), with_visitors=True)
+    per_language = queries.counts_by(scope=scope, dimension="course_language", limit=options.limit(30))
     # Learner figures come from progress, the one place that defines them (My learning too).
     active: dict[str, Any] = {
         "since": scope.start_at(),
@@ -415,15 +483,16 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     r.learners,
                     r.started,
                     r.completed,
-                    _percent(r.completion_of_started),
-                    _percent(r.course_progress),
+                    _round(r.completion_of_started, 4),
+                    _round(r.course_progress, 4),
                     r.finished,
-                    f"{r.median_percent:.0f}%",
+                    _round(r.median_percent, 1),
                     r.rewatchers,
                     r.revisits,
                 ]
                 for r in done
             ],
+            formats=["", "", "", "", "", "ratio", "ratio", "", "percent"],
         ),
         Table(
             key="tutorials",
@@ -475,7 +544,7 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
             figures.append(
                 charts.render(
                     charts.curve(
-                        x=[_clock(second) for second, _ in curve],
+                        x=[clock(second) for second, _ in curve],
                         y=[s for _, s in curve],
                         title=f"Audience retention: {charts.shorten(name)}",
                         x_title="Time in the video (m:ss)",
@@ -489,13 +558,14 @@ def courses(scope: Scope, *, tutorial: str = "") -> Page:
                     key="retention",
                     title=f"Audience retention: {name}",
                     columns=["From (m:ss)", "Share watching"],
-                    rows=[[_clock(second), _percent(s)] for second, s in curve],
+                    rows=[[second, _round(s, 4)] for second, s in curve],
+                    formats=["clock", "ratio"],
                 )
             )
     return Page(name="courses", figures=figures, tables=tables, pickers=pickers)
 
 
-def quality(scope: Scope) -> Page:
+def quality(scope: Scope, options: Options = SCREEN) -> Page:
     dropped = data_quality.dropped(scope=scope)
     series = data_quality.dropped_by_day(scope=scope)
     queue = data_quality.queue_state()

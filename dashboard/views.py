@@ -55,20 +55,20 @@ def page(request: HttpRequest, name: str) -> HttpResponse:
         scope = parse_scope(params=request.GET)
     except ScopeError as error:
         return render(request, "dashboard/error.html", {"error": error}, status=400)
-    extra = {}
-    if name == "visitors":
-        extra["visitor"] = request.GET.get("visitor", "")
-    if name == "courses":
-        extra["tutorial"] = request.GET.get("tutorial", "")
-    built = pages.BUILDERS[name](scope, **extra)
     fmt = request.GET.get("export", "")
+    options = pages.Options(
+        rows=exports.MAX_ROWS if fmt else None,
+        visitor=request.GET.get("visitor", ""),
+        tutorial=request.GET.get("tutorial", ""),
+    )
+    built = pages.BUILDERS[name](scope, options)
     if fmt:
         table = built.table(request.GET.get("table", ""))
         if fmt not in exports.FORMATS or table is None:
             return render(
                 request, "dashboard/error.html", {"error": ScopeError("export", "unknown format or table")}, status=400
             )
-        return exports.table_response(table=table, fmt=fmt, page=name)
+        return exports.table_response(table=table, fmt=fmt, page=name, scope=scope)
     if name == "realtime" and request.GET.get("format") == "json":
         return JsonResponse(
             {

@@ -10,7 +10,7 @@ from django import template
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
-from dashboard import charts
+from dashboard import charts, pages
 
 register = template.Library()
 # After escaping, "&" is "&amp;": break after the whole entity, never inside it.
@@ -55,6 +55,12 @@ def cell_class(value: Any) -> str:
     if isinstance(value, str) and _WHEN.fullmatch(value):
         return "when"
     return ""
+
+
+@register.filter
+def shown(value: Any, fmt: str) -> str:
+    """A raw table cell as people read it: seconds as "1m 06s", ratios as "44.4%" (see pages.shown)."""
+    return pages.shown(value, fmt or "")
 
 
 @register.filter
