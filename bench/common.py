@@ -113,6 +113,13 @@ def start_web(*, port: int, threads: int) -> subprocess.Popen:
         ]
     )
 
+    wait_for_health(port=port, timeout=30)
+    return web
+
+
+def wait_for_health(*, port: int, timeout: float) -> None:
+    """Wait until The Eye on `port` answers /health/ (raises after `timeout` seconds)."""
+
     def ready() -> bool:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
@@ -120,5 +127,4 @@ def start_web(*, port: int, threads: int) -> subprocess.Popen:
         except OSError:
             return False
 
-    wait_until(ready, timeout=30, interval=0.2)
-    return web
+    wait_until(ready, timeout=timeout, interval=0.2)

@@ -24,10 +24,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 from pathlib import Path
 
-from common import ROOT, free_port, fresh_sqlite, median, start_queue_server, wait_until
+from common import ROOT, free_port, fresh_sqlite, median, start_queue_server, wait_for_health
 
 DRAWN = """
 const done = arguments[arguments.length - 1];
@@ -56,14 +55,7 @@ def server(*, port: int, env: dict[str, str]) -> subprocess.Popen:
         stderr=subprocess.DEVNULL,
     )
 
-    def ready() -> bool:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/health/", timeout=1)
-            return True
-        except OSError:
-            return False
-
-    wait_until(ready, timeout=60, interval=0.2)
+    wait_for_health(port=port, timeout=60)
     return web
 
 

@@ -5,13 +5,14 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.http import HttpRequest, HttpResponse
 
+from events.admin import ReadOnlyAdmin
 from events.erasure import Subject
 from privacy import requests
 from privacy.models import SubjectRequest
 
 
 @admin.register(SubjectRequest)
-class SubjectRequestAdmin(admin.ModelAdmin):
+class SubjectRequestAdmin(ReadOnlyAdmin):
     """The audit trail: read-only, kept for good, naming no subject."""
 
     list_display = [
@@ -26,15 +27,6 @@ class SubjectRequestAdmin(admin.ModelAdmin):
     ]
     list_filter = ["action", "status", "subject_kind"]
     date_hierarchy = "requested_at"
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj=None) -> bool:
-        return False
 
 
 User = get_user_model()
